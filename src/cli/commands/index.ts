@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import type { CliIO } from '../output.js';
+
+/** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
+export interface CliContext {
+  io: CliIO;
+  exitCode: number;
+}
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+// Each verb lives in its own file; add one line here per verb.
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,19 @@
+import type { ErrorSpec } from './ankibridge-error.js';
+import { GeneralErrors } from './codes/general.js';
+
+/**
+ * The whole catalogue: every error the program can show. Each room declares its own group in
+ * src/errors/codes/<room>.ts and it is listed here; docs/errors.md is generated from this list
+ * (npm run docs:errors) and a test checks that both agree.
+ */
+export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
+  { room: 'general', errors: GeneralErrors },
+];
+
+export function allErrors(): Array<ErrorSpec & { code: string; room: string }> {
+  return ERROR_GROUPS.flatMap((g) => Object.values(g.errors).map((e) => ({ ...e, room: g.room })));
+}
+
+export function findError(code: string): (ErrorSpec & { code: string; room: string }) | undefined {
+  return allErrors().find((e) => e.code === code);
+}
