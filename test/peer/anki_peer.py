@@ -1,0 +1,622 @@
+#!/usr/bin/env python3
+"""The Anki test peer: real Anki (PyPI "anki", the Rust core of Anki Desktop and AnkiDroid)
+driven over JSON lines.
+
+One long-lived process. Each stdin line is a request {"id", "cmd", "args"}; each answer is one
+stdout line {"id", "ok": true, "result"} or {"id", "ok": false, "error": {"type", "message"}}.
+A failing command answers ok:false and the process keeps serving. Every command opens the
+collection it names and closes it again, except `hold` (kept open until `release`).
+
+Only the protocol goes to stdout: fd 1 is redirected to stderr at start, so stray prints from
+Python or the Rust backend can never corrupt the stream.
+
+The contract (what the TypeScript side expects) is test/peer/peer.ts; this file is its server.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from typing import Any, Callable
+
+# --- protocol stream: keep the real stdout for answers, send everything else to stderr ------
+_proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+from anki.collection import Collection  # noqa: E402  (after the fd juggling on purpose)
+from anki.collection import AddNoteRequest  # noqa: E402
+from anki import import_export_pb2, sync_pb2  # noqa: E402
+from anki._backend import RustBackend  # noqa: E402
+from anki.media import media_paths_from_col_path  # noqa: E402
+
+from peer_dump import dump_collection  # noqa: E402
+
+
+class PeerError(Exception):
+    """An error with a stable type name for the TypeScript side (error.type)."""
+
+    def __init__(self, type_: str, message: str) -> None:
+        super().__init__(message)
+        self.type = type_
+
+
+NOTE_TYPES = {
+    "basic": "Basic",
+    "reversed": "Basic (and reversed card)",
+    "cloze": "Cloze",
+}
+TAG_POOL = ["vocab", "grammar", "geo", "hist::ancient", "hist::modern", "leech", "marked", "bio"]
+WORDS = (
+    "alpha beta gamma delta river mountain cloud stone bread apple window garden silver "
+    "paper candle forest island harbor meadow thunder violet copper maple orbit prism"
+).split()
+DAY_MS = 86_400_000
+
+held: dict[str, Collection] = {}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def col_path(args: dict[str, Any], key: str = "path") -> str:
+    p = args.get(key)
+    if not isinstance(p, str) or not p:
+        raise PeerError("BadArgs", f"'{key}' must be a non-empty path")
+    p = os.path.abspath(p)
+    if not p.endswith(".anki2"):
+        # Anki derives the media folder by replacing ".anki2" with ".media"; any other name
+        # would make the media folder the collection file itself.
+        raise PeerError("BadArgs", f"collection path must end in .anki2: {p}")
+    return p
+
+
+def open_col(path: str, must_exist: bool = True) -> Collection:
+    if path in held:
+        raise PeerError("Held", f"{path} is held by this peer; release it first")
+    if must_exist and not os.path.exists(path):
+        raise PeerError("NotFound", f"no collection at {path}")
+    return Collection(path)
+
+
+def with_col(path: str, fn: Callable[[Collection], Any], must_exist: bool = True) -> Any:
+    col = open_col(path, must_exist)
+    try:
+        return fn(col)
+    finally:
+        if col.db:
+            col.close()
+
+
+def words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def note_fields(rng: random.Random, kind: str, i: int, media_ref: str) -> list[str]:
+    if kind == "cloze":
+        return [f"{words(rng, 2)} {{{{c1::{words(rng, 1)}}}}} {words(rng, 2)} "
+                f"{{{{c2::{words(rng, 1)}}}}} #{i}{media_ref}", words(rng, 3)]
+    return [f"{words(rng, 3)} #{i}{media_ref}", words(rng, 4)]
+
+
+def ensure_deck(col: Collection, name: str) -> int:
+    return int(col.decks.id(name, create=True))
+
+
+def add_notes(col: Collection, rng: random.Random, count: int, kinds: list[str],
+              deck_ids: list[int], tags_fixed: list[str] | None, start_index: int,
+              media_names: list[str] | None = None) -> list[int]:
+    models = {k: col.models.by_name(NOTE_TYPES[k]) for k in kinds}
+    requests = []
+    media_names = media_names or []
+    for i in range(count):
+        kind = kinds[i % len(kinds)]
+        ref = ""
+        if i < len(media_names):
+            name = media_names[i]
+            ref = f"[sound:{name}]" if name.endswith(".mp3") else f'<img src="{name}">'
+        note = col.new_note(models[kind])
+        for fi, value in enumerate(note_fields(rng, kind, start_index + i, ref)):
+            note.fields[fi] = value
+        if tags_fixed is not None:
+            note.tags = list(tags_fixed)
+        else:
+            note.tags = rng.sample(TAG_POOL, rng.randint(0, 2))
+        requests.append(AddNoteRequest(note=note, deck_id=deck_ids[i % len(deck_ids)]))
+    # add in batches: one transaction per batch keeps memory flat for 50k notes
+    ids: list[int] = []
+    for b in range(0, len(requests), 2000):
+        batch = requests[b:b + 2000]
+        col.add_notes(batch)
+        ids.extend(int(r.note.id) for r in batch)
+    return ids
+
+
+def write_media(col: Collection, rng: random.Random, count: int, bytes_each: int) -> list[str]:
+    """Real files in collection.media (written directly, as a user copying files would; Anki
+    registers them on its next media scan, which export and media sync both run)."""
+    folder = col.media.dir()
+    names = []
+    for i in range(count):
+        ext = "mp3" if i % 3 == 2 else "jpg"
+        name = f"peer-media-{i:05d}.{ext}"
+        # distinct content per file (index prefix) so sha1s differ; bytes from the seeded rng
+        head = f"{name}\n".encode()
+        body = rng.randbytes(max(0, bytes_each - len(head)))
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write((head + body)[:bytes_each] if bytes_each >= len(head) else head[:bytes_each])
+        names.append(name)
+    return names
+
+
+def synthesize_history(col: Collection, rng: random.Random, reviews_per_card: int,
+                       days: int) -> int:
+    """Review history written straight into revlog (executemany) with card state made
+    consistent with it, because answering 300k cards through the scheduler takes far too long
+    for benchmarks. Every card gets `reviews_per_card` reviews spread over the past `days` days:
+    the first a learning step, the rest reviews with growing intervals; an Again is a lapse. The
+    card ends as a review card due after its last interval (days counted from col.crt, which is
+    moved back so that the history lies after the collection's creation). Anki's own Check
+    Database accepts the result (asserted by the peer tests)."""
+    if reviews_per_card <= 0:
+        return 0
+    now_ms = int(time.time() * 1000)
+    crt = int(col.crt)
+    start_ms = now_ms - days * DAY_MS
+    if crt * 1000 > start_ms:
+        crt = crt - ((crt * 1000 - start_ms) // DAY_MS + 1) * 86400
+        col.db.execute("update col set crt = ?", crt)
+    cards = col.db.all("select id from cards order by id")
+    used: set[int] = set()
+    rev_rows = []
+    card_rows = []
+    span = max(1, days * DAY_MS - 60_000)
+    mod_s = now_ms // 1000
+    for (cid,) in cards:
+        times = sorted(start_ms + rng.randrange(span) for _ in range(reviews_per_card))
+        ivl = 0
+        factor = 2500
+        lapses = 0
+        for n, t in enumerate(times):
+            while t in used:
+                t += 1
+            used.add(t)
+            if n == 0:
+                ease, rtype, new_ivl = rng.choice([1, 3, 3, 4]), 0, 1
+            else:
+                ease = rng.choices([1, 2, 3, 4], weights=[10, 15, 60, 15])[0]
+                rtype = 1
+                if ease == 1:
+                    lapses += 1
+                    factor = max(1300, factor - 200)
+                    new_ivl = 1
+                else:
+                    new_ivl = max(1, int(ivl * {2: 1.2, 3: factor / 1000, 4: factor / 1000 * 1.3}[ease]) + 1)
+                    if ease == 2:
+                        factor = max(1300, factor - 150)
+                    elif ease == 4:
+                        factor += 150
+            rev_rows.append((t, cid, -1, ease, new_ivl, ivl, factor if rtype else 0,
+                             rng.randint(1500, 20000), rtype))
+            ivl = new_ivl
+        last_day = (times[-1] // 1000 - crt) // 86400
+        due = last_day + ivl
+        # data.lrt = last review time (s); Check Database adds it when missing
+        data = json.dumps({"lrt": times[-1] // 1000}, separators=(",", ":"))
+        card_rows.append((mod_s, due, ivl, factor, reviews_per_card, lapses, data, cid))
+    col.db.executemany(
+        "insert into revlog (id,cid,usn,ease,ivl,lastIvl,factor,time,type) values (?,?,?,?,?,?,?,?,?)",
+        rev_rows)
+    col.db.executemany(
+        "update cards set type=2, queue=2, mod=?, usn=-1, due=?, ivl=?, factor=?, reps=?, lapses=?, left=0, data=? where id=?",
+        card_rows)
+    col.db.execute("update col set mod = ?", now_ms)
+    return len(rev_rows)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+def cmd_ping(args: dict[str, Any]) -> Any:
+    import anki.buildinfo
+    return {"pong": True, "anki": anki.buildinfo.version, "pid": os.getpid()}
+
+
+def cmd_create_collection(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    if os.path.exists(path):
+        raise PeerError("Exists", f"{path} already exists; createCollection makes a new one")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    n_notes = int(args.get("notes", 0))
+    seed = int(args.get("seed", 0))
+    rng = random.Random(seed)
+    kinds = args.get("noteTypes") or ["basic", "reversed", "cloze"]
+    for k in kinds:
+        if k not in NOTE_TYPES:
+            raise PeerError("BadArgs", f"unknown note type '{k}' (basic, reversed, cloze)")
+    n_decks = max(1, int(args.get("decks", 3)))
+    reviews = int(args.get("reviewsPerCard", 0))
+    days = max(1, int(args.get("days", 30)))
+    media = args.get("media") or {"count": 0, "bytesEach": 0}
+
+    def run(col: Collection) -> Any:
+        deck_ids = [1]  # the Default deck takes part too
+        for d in range(1, n_decks):
+            name = f"Peer Deck {d}" if d % 3 else f"Peer Deck {d - 1}::Sub {d}"
+            deck_ids.append(ensure_deck(col, name))
+        media_names = write_media(col, rng, int(media.get("count", 0)), int(media.get("bytesEach", 0)))
+        add_notes(col, rng, n_notes, kinds, deck_ids, None, 0, media_names)
+        revs = synthesize_history(col, rng, reviews, days)
+        cards = col.card_count()
+        return {"path": path, "notes": col.note_count(), "cards": cards, "revlog": revs,
+                "decks": len(col.decks.all_names_and_ids()), "media": len(media_names)}
+
+    return with_col(path, run, must_exist=False)
+
+
+def op_review(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    count = int(op.get("count", 1))
+    done = 0
+    while done < count:
+        card = col.sched.getCard()
+        if card is None:
+            raise PeerError("NothingDue", f"only {done} of {count} cards were due or new")
+        ease = int(op.get("ease") or rng.choices([1, 2, 3, 4], weights=[15, 15, 55, 15])[0])
+        col.sched.answerCard(card, ease)
+        done += 1
+
+
+def op_review_card(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    card = col.get_card(int(op["cardId"]))
+    card.start_timer()
+    col.sched.answerCard(card, int(op["ease"]))
+
+
+def op_edit_note(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    note = col.get_note(int(op["noteId"]))
+    field = int(op["field"])
+    if not 0 <= field < len(note.fields):
+        raise PeerError("BadArgs", f"note {note.id} has {len(note.fields)} fields, no field {field}")
+    note.fields[field] = str(op["value"])
+    col.update_note(note)
+
+
+def op_add_notes(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    kind = op.get("noteType", "basic")
+    if kind not in NOTE_TYPES:
+        raise PeerError("BadArgs", f"unknown note type '{kind}'")
+    did = ensure_deck(col, op["deck"]) if op.get("deck") else 1
+    start = col.note_count()
+    add_notes(col, rng, int(op.get("count", 1)), [kind], [did], op.get("tags"), start)
+
+
+def op_delete_notes(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    col.remove_notes([int(n) for n in op["noteIds"]])
+
+
+def deck_id_named(col: Collection, name: str) -> int:
+    did = col.decks.id_for_name(name)
+    if did is None:
+        raise PeerError("NotFound", f"no deck named '{name}'")
+    return int(did)
+
+
+def op_rename_deck(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    col.decks.rename(deck_id_named(col, op["from"]), op["to"])
+
+
+def op_add_deck(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    col.decks.add_normal_deck_with_name(op["name"])
+
+
+def op_delete_deck(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    col.decks.remove([deck_id_named(col, op["name"])])
+
+
+def op_tag(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    nids = [int(n) for n in op["noteIds"]]
+    if op.get("add"):
+        col.tags.bulk_add(nids, " ".join(op["add"]))
+    if op.get("remove"):
+        col.tags.bulk_remove(nids, " ".join(op["remove"]))
+
+
+def op_add_media(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    name = op["name"]
+    got = col.media.write_data(name, base64.b64decode(op["base64"]))
+    if got != name:
+        raise PeerError("MediaRenamed", f"Anki stored '{name}' as '{got}' (name taken or unsafe)")
+
+
+def op_remove_media(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    if not os.path.exists(os.path.join(col.media.dir(), op["name"])):
+        raise PeerError("NotFound", f"no media file '{op['name']}'")
+    col.media.trash_files([op["name"]])
+
+
+def op_change_schema(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    # Adding a field to a note type is a schema change: Anki bumps scm (next sync is full).
+    model = col.models.by_name("Basic")
+    existing = {f["name"] for f in model["flds"]}
+    n = 1
+    while f"Extra {n}" in existing:
+        n += 1
+    col.models.add_field(model, col.models.new_field(f"Extra {n}"))
+    col.models.update_dict(model)
+
+
+def op_set_config(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    col.set_config(op["key"], op["value"])
+
+
+def op_edit_deck_config(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    conf = col.decks.get_config(int(op["id"]))
+    if conf is None:
+        raise PeerError("NotFound", f"no deck config {op['id']}")
+    conf["new"]["perDay"] = int(op["newPerDay"])
+    col.decks.update_config(conf)
+
+
+def op_suspend(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    col.sched.suspend_cards([int(c) for c in op["cardIds"]])
+
+
+def op_advance_clock(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    # Anki's backend reads the system clock; the honest way to make later edits carry later
+    # mod times (seconds resolution for notes/cards) is to let time pass.
+    secs = float(op["seconds"])
+    if not 0 <= secs <= 10:
+        raise PeerError("BadArgs", "advanceClock sleeps for real: 0..10 seconds")
+    time.sleep(secs)
+
+
+OPS: dict[str, Callable[[Collection, dict[str, Any], random.Random], None]] = {
+    "review": op_review, "reviewCard": op_review_card, "editNote": op_edit_note,
+    "addNotes": op_add_notes, "deleteNotes": op_delete_notes, "renameDeck": op_rename_deck,
+    "addDeck": op_add_deck, "deleteDeck": op_delete_deck, "tag": op_tag,
+    "addMedia": op_add_media, "removeMedia": op_remove_media, "changeSchema": op_change_schema,
+    "setConfig": op_set_config, "editDeckConfig": op_edit_deck_config, "suspend": op_suspend,
+    "advanceClock": op_advance_clock,
+}
+
+
+def cmd_modify(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    ops = args.get("ops")
+    if not isinstance(ops, list):
+        raise PeerError("BadArgs", "'ops' must be a list")
+    for o in ops:
+        if not isinstance(o, dict) or o.get("op") not in OPS:
+            raise PeerError("BadArgs", f"unknown op {o!r}; known: {', '.join(OPS)}")
+    rng = random.Random(int(args.get("seed", 0)))
+
+    def run(col: Collection) -> Any:
+        for i, o in enumerate(ops):
+            try:
+                OPS[o["op"]](col, o, rng)
+            except PeerError as e:
+                raise PeerError(e.type, f"op {i} ({o['op']}): {e}") from e
+            except Exception as e:  # name the op that failed
+                raise PeerError(type(e).__name__, f"op {i} ({o['op']}): {e}") from e
+        return {"applied": len(ops)}
+
+    return with_col(path, run)
+
+
+def cmd_export_package(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    out = os.path.abspath(args["out"])
+    kind = args.get("kind")
+    legacy = bool(args.get("legacy", False))
+    with_media = bool(args.get("withMedia", True))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    if kind == "colpkg":
+        col = open_col(path)
+        try:
+            # closes the collection as Anki Desktop does before a colpkg export
+            col.export_collection_package(out, include_media=with_media, legacy=legacy)
+        finally:
+            if col.db:
+                col.close()
+    elif kind == "apkg":
+        sched = bool(args.get("withScheduling", True))
+        opts = import_export_pb2.ExportAnkiPackageOptions(
+            with_scheduling=sched, with_deck_configs=sched, with_media=with_media, legacy=legacy)
+        with_col(path, lambda col: col.export_anki_package(out_path=out, options=opts, limit=None))
+    else:
+        raise PeerError("BadArgs", "kind must be 'colpkg' or 'apkg'")
+    return {"out": out, "size": os.path.getsize(out)}
+
+
+def cmd_import_package(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    pkg = os.path.abspath(args["pkg"])
+    if not os.path.exists(pkg):
+        raise PeerError("NotFound", f"no package at {pkg}")
+    kind = args.get("kind")
+    if path in held:
+        raise PeerError("Held", f"{path} is held by this peer; release it first")
+    if kind == "colpkg":
+        # Replace, as Anki Desktop's "Import > collection package" does with the profile closed.
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        media_folder, media_db = media_paths_from_col_path(path)
+        os.makedirs(media_folder, exist_ok=True)
+        # (the request's "backup_path" is the package to restore from, as in Anki Desktop)
+        RustBackend().import_collection_package(col_path=path, backup_path=pkg,
+                                                media_folder=media_folder, media_db=media_db)
+        return {"log": None}
+    if kind == "apkg":
+        sched = bool(args.get("withScheduling", True))
+        opts = import_export_pb2.ImportAnkiPackageOptions(
+            merge_notetypes=bool(args.get("mergeNotetypes", False)),
+            update_notes=int(args.get("updateNotes", 0)),
+            update_notetypes=int(args.get("updateNotetypes", 0)),
+            with_scheduling=sched, with_deck_configs=sched)
+        req = import_export_pb2.ImportAnkiPackageRequest(package_path=pkg, options=opts)
+
+        def run(col: Collection) -> Any:
+            log = col.import_anki_package(req).log
+            return {"log": {k: len(getattr(log, k)) for k in (
+                "new", "updated", "duplicate", "conflicting", "first_field_match",
+                "missing_notetype", "missing_deck", "empty_first_field")} | {"found_notes": log.found_notes}}
+
+        return with_col(path, run, must_exist=False)
+    raise PeerError("BadArgs", "kind must be 'colpkg' or 'apkg'")
+
+
+REBUILT_MARKERS = ("Database rebuilt and optimized",)
+
+
+def cmd_check(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+
+    def run(col: Collection) -> Any:
+        integrity = col.db.scalar("pragma integrity_check")
+        problems = [] if integrity == "ok" else [f"integrity_check: {integrity}"]
+        text, ok = col.fix_integrity()
+        if not ok:
+            problems.extend(p for p in text.split("\n") if p and p not in REBUILT_MARKERS
+                            and p != col.tr.database_check_rebuilt())
+        return {"ok": not problems, "problems": problems}
+
+    return with_col(path, run)
+
+
+def cmd_dump(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    media_dir = args.get("mediaDir")
+    ignore = bool(args.get("ignoreSync", False))
+    return with_col(path, lambda col: dump_collection(col, ignore, media_dir or col.media.dir()))
+
+
+def cmd_hold(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    col = open_col(path)
+    # Anki opens with locking_mode=exclusive + WAL; the exclusive file lock is taken by the first
+    # write and then kept until close. Anki Desktop writes on profile load, so do a no-op write.
+    col.db.execute("update col set ver = ver")
+    held[path] = col
+    return {"held": path}
+
+
+def cmd_release(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    col = held.pop(path, None)
+    if col is None:
+        raise PeerError("NotHeld", f"{path} is not held")
+    col.close()
+    return {"released": path}
+
+
+def auth_of(args: dict[str, Any]) -> sync_pb2.SyncAuth:
+    return sync_pb2.SyncAuth(hkey=args["hkey"], endpoint=args["endpoint"])
+
+
+def cmd_sync_login(args: dict[str, Any]) -> Any:
+    backend = RustBackend()
+    auth = backend.sync_login(sync_pb2.SyncLoginRequest(
+        username=args["user"], password=args["password"], endpoint=args["endpoint"]))
+    return {"hkey": auth.hkey, "endpoint": auth.endpoint or args["endpoint"]}
+
+
+REQUIRED = {0: "noChanges", 1: "normal", 2: "full", 3: "fullDownload", 4: "fullUpload"}
+
+
+def wait_media(col: Collection, timeout: float = 120) -> None:
+    end = time.time() + timeout
+    while col.media_sync_status().active:  # raises if the media sync failed
+        if time.time() > end:
+            col.abort_media_sync()
+            raise PeerError("Timeout", "media sync did not finish")
+        time.sleep(0.05)
+
+
+def cmd_sync(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    media = bool(args.get("media", False))
+
+    def run(col: Collection) -> Any:
+        out = col.sync_collection(auth_of(args), sync_media=media)
+        required = REQUIRED.get(out.required, str(out.required))
+        did = {"noChanges": "nothing", "normal": "normal"}.get(required, "none: full sync required")
+        if media and required in ("noChanges", "normal"):
+            wait_media(col)
+        return {"required": required, "did": did, "serverMessage": out.server_message,
+                "newEndpoint": out.new_endpoint or None, "serverMediaUsn": out.server_media_usn}
+
+    return with_col(path, run)
+
+
+def cmd_full_sync(args: dict[str, Any]) -> Any:
+    path = col_path(args)
+    direction = args.get("direction")
+    if direction not in ("upload", "download"):
+        raise PeerError("BadArgs", "direction must be 'upload' or 'download'")
+    media = bool(args.get("media", False))
+
+    def run(col: Collection) -> Any:
+        auth = auth_of(args)
+        col.close_for_full_sync()
+        col.full_upload_or_download(auth=auth, server_usn=None, upload=direction == "upload")
+        col.reopen(after_full_sync=True)
+        if media:
+            col.sync_media(auth)
+            wait_media(col)
+        return {"direction": direction}
+
+    return with_col(path, run, must_exist=direction == "upload")
+
+
+COMMANDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "ping": cmd_ping,
+    "createCollection": cmd_create_collection,
+    "modify": cmd_modify,
+    "exportPackage": cmd_export_package,
+    "importPackage": cmd_import_package,
+    "check": cmd_check,
+    "dump": cmd_dump,
+    "hold": cmd_hold,
+    "release": cmd_release,
+    "syncLogin": cmd_sync_login,
+    "sync": cmd_sync,
+    "fullSync": cmd_full_sync,
+}
+
+
+def answer(msg: dict[str, Any]) -> None:
+    _proto.write(json.dumps(msg, separators=(",", ":"), default=str) + "\n")
+    _proto.flush()
+
+
+def serve() -> None:
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        rid = None
+        try:
+            req = json.loads(line)
+            rid = req.get("id")
+            fn = COMMANDS.get(req.get("cmd"))
+            if fn is None:
+                raise PeerError("UnknownCommand", f"unknown command {req.get('cmd')!r}; known: {', '.join(COMMANDS)}")
+            result = fn(req.get("args") or {})
+            answer({"id": rid, "ok": True, "result": result})
+        except PeerError as e:
+            answer({"id": rid, "ok": False, "error": {"type": e.type, "message": str(e)}})
+        except BaseException as e:  # keep serving whatever happened
+            if isinstance(e, KeyboardInterrupt):
+                break
+            print(traceback.format_exc(), file=sys.stderr)
+            answer({"id": rid, "ok": False, "error": {"type": type(e).__name__, "message": str(e) or repr(e)}})
+    for col in held.values():
+        col.close()
+
+
+if __name__ == "__main__":
+    serve()

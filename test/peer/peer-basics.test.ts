@@ -1,0 +1,95 @@
+// The peer itself: creating, dumping, checking and failing cleanly, against real Anki.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnkiPeer, PeerError } from './peer.js';
+
+let peer: AnkiPeer;
+let dir: string;
+
+beforeAll(async () => {
+  peer = await AnkiPeer.start();
+  dir = mkdtempSync(path.join(tmpdir(), 'peer-basics-'));
+});
+afterAll(async () => {
+  await peer?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('createCollection + dump', () => {
+  it('creates notes of every type, cards, history, decks, tags and media, and Anki finds it sound', async () => {
+    const p = path.join(dir, 'a', 'collection.anki2');
+    const r = await peer.createCollection({
+      path: p, notes: 30, seed: 7, reviewsPerCard: 4, decks: 4, media: { count: 3, bytesEach: 1000 }, days: 60,
+    });
+    expect(r.notes).toBe(30);
+    // basic, reversed (2 cards), cloze (2 cards): 10 notes each
+    expect(r.cards).toBe(10 + 20 + 20);
+    expect(r.revlog).toBe(r.cards * 4);
+
+    const d = await peer.dump(p);
+    expect(d.notes).toHaveLength(30);
+    expect(d.cards).toHaveLength(50);
+    expect(d.revlog).toHaveLength(200);
+    expect(new Set(d.notes.map((n) => n.mid)).size).toBe(3);
+    expect(d.decks.map((x) => x.name)).toEqual(
+      expect.arrayContaining(['Default', 'Peer Deck 1', 'Peer Deck 2', 'Peer Deck 2::Sub 3']),
+    );
+    expect(d.tags.length).toBeGreaterThan(0);
+    expect(d.media.map((m) => m.name)).toEqual(['peer-media-00000.jpg', 'peer-media-00001.jpg', 'peer-media-00002.mp3']);
+    expect(d.media.every((m) => m.size === 1000 && /^[0-9a-f]{40}$/.test(m.sha1))).toBe(true);
+    expect(d.notes.some((n) => n.fields[0]!.includes('<img src="peer-media-00000.jpg">'))).toBe(true);
+    expect(d.notes.some((n) => n.fields[0]!.includes('[sound:peer-media-00002.mp3]'))).toBe(true);
+    // canonical: sorted by id, keys sorted, revlog spread over the past 60 days
+    expect(d.notes.map((n) => n.id)).toEqual([...d.notes.map((n) => n.id)].sort((a, b) => a - b));
+    expect(Object.keys(d.cards[0]!)).toEqual([...Object.keys(d.cards[0]!)].sort());
+    const span = d.revlog.at(-1)!.id - d.revlog[0]!.id;
+    expect(span).toBeGreaterThan(20 * 86_400_000);
+    expect(d.col.ver).toBe(18);
+    expect(d.noteTypes.find((m) => m.name === 'Cloze')).toBeDefined();
+
+    expect(await peer.check(p)).toEqual({ ok: true, problems: [] });
+  });
+
+  it('is deterministic: the same seed gives the same content', async () => {
+    const a = path.join(dir, 'd1', 'collection.anki2');
+    const b = path.join(dir, 'd2', 'collection.anki2');
+    await peer.createCollection({ path: a, notes: 12, seed: 42, reviewsPerCard: 2 });
+    await peer.createCollection({ path: b, notes: 12, seed: 42, reviewsPerCard: 2 });
+    const [da, db] = [await peer.dump(a), await peer.dump(b)];
+    expect(db.notes.map((n) => [n.fields, n.tags])).toEqual(da.notes.map((n) => [n.fields, n.tags]));
+    expect(db.revlog.map((r) => [r.ease, r.ivl, r.type])).toEqual(da.revlog.map((r) => [r.ease, r.ivl, r.type]));
+  });
+
+  it('dumps the same collection twice identically', async () => {
+    const a = path.join(dir, 'a', 'collection.anki2');
+    expect(await peer.dump(a)).toEqual(await peer.dump(a));
+  });
+
+  it('ignoreSync drops usn, ls, mod, scm, graves and config times', async () => {
+    const d = await peer.dump(path.join(dir, 'a', 'collection.anki2'), { ignoreSync: true });
+    expect(d.col).toEqual({ crt: expect.any(Number) });
+    expect(d.notes[0]).not.toHaveProperty('usn');
+    expect(d.cards[0]).not.toHaveProperty('usn');
+    expect(d.revlog[0]).not.toHaveProperty('usn');
+    expect(d.decks[0]).not.toHaveProperty('usn');
+    expect(d.graves).toBeUndefined();
+    expect(d.configMeta).toBeUndefined();
+  });
+});
+
+describe('failures', () => {
+  it('a failing command answers a typed error and the process stays up', async () => {
+    const pid = peer.pid;
+    const missing = path.join(dir, 'nope', 'collection.anki2');
+    await expect(peer.dump(missing)).rejects.toMatchObject({ name: 'PeerError', type: 'NotFound' });
+    await expect(peer.call('noSuchCommand', {})).rejects.toBeInstanceOf(PeerError);
+    await expect(peer.check(path.join(dir, 'bad.colpkg'))).rejects.toMatchObject({ type: 'BadArgs' });
+    // an exception inside Anki itself (note id that does not exist)
+    await expect(
+      peer.modify(path.join(dir, 'a', 'collection.anki2'), [{ op: 'editNote', noteId: 1, field: 0, value: 'x' }]),
+    ).rejects.toMatchObject({ name: 'PeerError' });
+    expect(await peer.call<{ pong: boolean; pid: number }>('ping', {})).toMatchObject({ pong: true, pid });
+  });
+});

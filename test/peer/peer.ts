@@ -1,0 +1,383 @@
+/**
+ * The Anki test peer: real Anki (PyPI `anki`, pinned in test/peer/requirements.txt) driven over
+ * JSON lines by test/peer/anki_peer.py. Tests use it as the reference for everything Anki does.
+ *
+ *   await using peer = await AnkiPeer.start();
+ *   await peer.createCollection({ path, notes: 100, seed: 1, reviewsPerCard: 3 });
+ *
+ * Contract: /tmp/peer-api.md (shared with the other rooms); it may grow, never break.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(here, '../..');
+
+/** Python of the peer venv; a clear, actionable error when it is missing (tests fail, never skip). */
+export function peerPython(root = REPO_ROOT): string {
+  const py = path.join(root, '.peer/venv/bin/python');
+  if (!existsSync(py)) {
+    throw new Error(
+      `The Anki peer is not set up: ${py} is missing. Run \`node test/peer/setup.mjs\` ` +
+        '(needs python3 and python3-venv) and run the tests again.',
+    );
+  }
+  return py;
+}
+
+/** A command that real Anki (or the peer) refused; `type` is the Python error type or a peer code. */
+export class PeerError extends Error {
+  constructor(
+    readonly cmd: string,
+    readonly type: string,
+    message: string,
+  ) {
+    super(`anki peer ${cmd}: ${type}: ${message}`);
+    this.name = 'PeerError';
+  }
+}
+
+export type Ease = 1 | 2 | 3 | 4;
+export type PeerNoteType = 'basic' | 'reversed' | 'cloze';
+export type PeerOp =
+  | { op: 'review'; count: number; ease?: Ease }
+  | { op: 'reviewCard'; cardId: number; ease: Ease }
+  | { op: 'editNote'; noteId: number; field: number; value: string }
+  | { op: 'addNotes'; count: number; deck?: string; noteType?: PeerNoteType; tags?: string[] }
+  | { op: 'deleteNotes'; noteIds: number[] }
+  | { op: 'renameDeck'; from: string; to: string }
+  | { op: 'addDeck'; name: string }
+  | { op: 'deleteDeck'; name: string }
+  | { op: 'tag'; noteIds: number[]; add?: string[]; remove?: string[] }
+  | { op: 'addMedia'; name: string; base64: string }
+  | { op: 'removeMedia'; name: string }
+  | { op: 'changeSchema' }
+  | { op: 'setConfig'; key: string; value: unknown }
+  | { op: 'editDeckConfig'; id: number; newPerDay: number }
+  | { op: 'suspend'; cardIds: number[] }
+  | { op: 'advanceClock'; seconds: number };
+
+export interface DumpNote {
+  id: number; guid: string; mid: number; mod: number; usn?: number; tags: string[];
+  fields: string[]; sfld: string; csum: number; flags: number; data: string;
+}
+export interface DumpCard {
+  id: number; nid: number; did: number; ord: number; mod: number; usn?: number; type: number;
+  queue: number; due: number; ivl: number; factor: number; reps: number; lapses: number;
+  left: number; odue: number; odid: number; flags: number; data: string;
+}
+export interface DumpRevlog {
+  id: number; cid: number; usn?: number; ease: number; ivl: number; lastIvl: number;
+  factor: number; time: number; type: number;
+}
+export interface DumpMedia { name: string; sha1: string; size: number }
+/** Canonical dump: lists sorted, keys sorted; see test/peer/peer_dump.py for every field. */
+export interface CanonicalDump {
+  col: { crt: number; mod?: number; scm?: number; ver?: number; dty?: number; usn?: number; ls?: number };
+  notes: DumpNote[];
+  cards: DumpCard[];
+  revlog: DumpRevlog[];
+  decks: Array<Record<string, unknown> & { id: number; name: string }>;
+  deckConfigs: Array<Record<string, unknown> & { id: number; name: string }>;
+  noteTypes: Array<Record<string, unknown> & { id: number; name: string }>;
+  tags: Array<{ tag: string; usn?: number; collapsed: boolean; config: string | null }>;
+  config: Record<string, unknown>;
+  /** usn and mtime of each config key (absent with ignoreSync). */
+  configMeta?: Record<string, { usn: number; mtime: number }>;
+  /** deletion records pending the next sync (absent with ignoreSync). */
+  graves?: Array<{ oid: number; type: number; usn: number }>;
+  media: DumpMedia[];
+}
+
+export interface CreateCollectionArgs {
+  path: string;
+  notes: number;
+  seed: number;
+  reviewsPerCard?: number;
+  decks?: number;
+  media?: { count: number; bytesEach: number };
+  noteTypes?: PeerNoteType[];
+  /** spread reviews over this many past days */
+  days?: number;
+}
+export interface CreateCollectionResult {
+  path: string; notes: number; cards: number; revlog: number; decks: number; media: number;
+}
+export interface ImportLog {
+  new: number; updated: number; duplicate: number; conflicting: number; first_field_match: number;
+  missing_notetype: number; missing_deck: number; empty_first_field: number; found_notes: number;
+}
+export type SyncRequired = 'noChanges' | 'normal' | 'full' | 'fullDownload' | 'fullUpload';
+export interface SyncResult {
+  required: SyncRequired;
+  /** 'nothing', 'normal', or 'none: full sync required' (then call fullSync) */
+  did: string;
+  serverMessage: string;
+  newEndpoint: string | null;
+  serverMediaUsn: number;
+}
+
+interface Pending {
+  cmd: string;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export class AnkiPeer implements AsyncDisposable {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private stderrTail = '';
+  private exited = false;
+  private readonly exitPromise: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exitPromise = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exited = true;
+        this.failAll(new Error(`anki peer exited (code ${code}, signal ${signal}). stderr:\n${this.stderrTail}`));
+        resolve();
+      });
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => {
+      this.stderrTail = (this.stderrTail + s).slice(-8000);
+      if (process.env.ANKIBRIDGE_PEER_DEBUG) process.stderr.write(s);
+    });
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => this.onLine(line));
+  }
+
+  static async start(opts: { cwd?: string } = {}): Promise<AnkiPeer> {
+    const py = peerPython();
+    const child = spawn(py, [path.join(here, 'anki_peer.py')], {
+      cwd: opts.cwd ?? REPO_ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    const peer = new AnkiPeer(child);
+    const spawned = new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    await spawned;
+    try {
+      await peer.call('ping', {}, 30_000);
+    } catch (e) {
+      await peer.close();
+      throw e;
+    }
+    return peer;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  call<T>(cmd: string, args: object = {}, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+    if (this.exited) return Promise.reject(new Error(`anki peer is not running (stderr:\n${this.stderrTail})`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A command that hangs leaves the peer busy forever: kill it so nothing leaks.
+        this.pending.delete(id);
+        reject(new Error(`anki peer ${cmd} timed out after ${timeoutMs} ms; the peer was stopped`));
+        this.child.kill('SIGKILL');
+      }, timeoutMs);
+      this.pending.set(id, { cmd, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.child.stdin!.write(JSON.stringify({ id, cmd, args }) + '\n');
+    });
+  }
+
+  private onLine(line: string): void {
+    let msg: { id: number; ok: boolean; result?: unknown; error?: { type: string; message: string } };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      this.stderrTail += `\n[non-JSON stdout] ${line}`;
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new PeerError(p.cmd, msg.error?.type ?? 'Error', msg.error?.message ?? 'unknown error'));
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
+  }
+
+  /** Ends the process (it closes any held collection on EOF); kills it if it lingers. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await this.exitPromise;
+    clearTimeout(timer);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // --- typed wrappers -------------------------------------------------------------------------
+
+  createCollection(a: CreateCollectionArgs, timeoutMs = 600_000): Promise<CreateCollectionResult> {
+    return this.call('createCollection', a, timeoutMs);
+  }
+
+  modify(path: string, ops: PeerOp[], opts: { seed?: number } = {}): Promise<{ applied: number }> {
+    return this.call('modify', { path, ops, seed: opts.seed ?? 0 }, 120_000);
+  }
+
+  exportPackage(a: {
+    path: string; out: string; kind: 'colpkg' | 'apkg'; legacy?: boolean; withMedia?: boolean;
+    withScheduling?: boolean;
+  }, timeoutMs = 600_000): Promise<{ out: string; size: number }> {
+    return this.call('exportPackage', a, timeoutMs);
+  }
+
+  /** colpkg: replace (as Anki Desktop's import does); apkg: merge (scheduling kept by default). */
+  importPackage(a: {
+    path: string; pkg: string; kind: 'colpkg' | 'apkg'; withScheduling?: boolean;
+    mergeNotetypes?: boolean; updateNotes?: 0 | 1 | 2; updateNotetypes?: 0 | 1 | 2;
+  }, timeoutMs = 600_000): Promise<{ log?: ImportLog | null }> {
+    return this.call('importPackage', a, timeoutMs);
+  }
+
+  /** Anki's own "Check Database" plus `pragma integrity_check`; problems are Anki's messages. */
+  check(path: string): Promise<{ ok: boolean; problems: string[] }> {
+    return this.call('check', { path }, 300_000);
+  }
+
+  dump(path: string, opts: { ignoreSync?: boolean; mediaDir?: string } = {}): Promise<CanonicalDump> {
+    return this.call('dump', { path, ...opts }, 300_000);
+  }
+
+  /** Keep the collection open as Anki Desktop does (exclusive lock, WAL) until release(). */
+  async hold(path: string): Promise<void> {
+    await this.call('hold', { path });
+  }
+
+  async release(path: string): Promise<void> {
+    await this.call('release', { path });
+  }
+
+  syncLogin(a: { endpoint: string; user: string; password: string }): Promise<{ hkey: string; endpoint: string }> {
+    return this.call('syncLogin', a);
+  }
+
+  /** Normal sync; does not run a full sync by itself: `required` says when one is needed. */
+  sync(a: { path: string; endpoint: string; hkey: string; media?: boolean }): Promise<SyncResult> {
+    return this.call('sync', a, 180_000);
+  }
+
+  async fullSync(a: {
+    path: string; endpoint: string; hkey: string; direction: 'upload' | 'download'; media?: boolean;
+  }): Promise<void> {
+    await this.call('fullSync', a, 300_000);
+  }
+}
+
+// --- Anki's own sync server -------------------------------------------------------------------
+
+export interface SyncServer {
+  endpoint: string;
+  dataDir: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves when anything answers HTTP at url (no keep-alive: no socket outlives the probe). */
+function httpAnswers(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve());
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+  });
+}
+
+/** `python -m anki.syncserver` bound to 127.0.0.1 on a free port with a temporary data folder. */
+export async function startSyncServer(opts: {
+  users?: { user: string; password: string }[];
+} = {}): Promise<SyncServer> {
+  const py = peerPython();
+  const users = opts.users ?? [{ user: 'user', password: 'pass' }];
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ankibridge-syncserver-'));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, SYNC_HOST: '127.0.0.1', SYNC_PORT: String(port), SYNC_BASE: dataDir,
+    RUST_LOG: process.env.RUST_LOG ?? 'anki=info',
+  };
+  users.forEach((u, i) => (env[`SYNC_USER${i + 1}`] = `${u.user}:${u.password}`));
+  const child = spawn(py, ['-m', 'anki.syncserver'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const onData = (b: Buffer): void => {
+    log = (log + b.toString('utf8')).slice(-8000);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  child.once('error', () => undefined);
+  const endpoint = `http://127.0.0.1:${port}/`;
+
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exit;
+      clearTimeout(t);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  // Ready when it answers HTTP (any status) on the port.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`anki sync server exited at start:\n${log}`);
+    }
+    try {
+      await httpAnswers(`${endpoint}health`);
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`anki sync server did not answer on ${endpoint} within 30 s:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { endpoint, dataDir, pid: child.pid, stop };
+}
