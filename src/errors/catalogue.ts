@@ -1,5 +1,6 @@
 import type { ErrorSpec } from './ankibridge-error.js';
 import { GeneralErrors } from './codes/general.js';
+import { CollectionErrors } from './codes/collection.js';
 
 /**
  * The whole catalogue: every error the program can show. Each room declares its own group in
@@ -8,6 +9,7 @@ import { GeneralErrors } from './codes/general.js';
  */
 export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
   { room: 'general', errors: GeneralErrors },
+  { room: 'collection', errors: CollectionErrors },
 ];
 
 export function allErrors(): Array<ErrorSpec & { code: string; room: string }> {

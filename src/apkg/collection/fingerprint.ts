@@ -1,0 +1,120 @@
+/**
+ * A content fingerprint of a collection: cheap to compute, and equal for two copies of a
+ * collection exactly when what a user studies and edits is equal.
+ *
+ * It does NOT use file times, col.mod or col.ls: a colpkg import (Anki or AnkiDroid) resets
+ * col.mod and col.scm to "now", and a sync rewrites usn/ls, without any change to the content.
+ *
+ * What the digest covers (sha256, one line per row, sections in this order, rows in key order):
+ *  - `crt` (collection creation day: due numbers of review cards are days since crt);
+ *  - notes: id, guid, mid, mod, tags, flds, flags, data — not usn, and not sfld/csum (derived
+ *    from flds by Anki);
+ *  - cards: every column but usn;
+ *  - revlog: every column but usn;
+ *  - graves: (type, oid) — what was deleted — not usn;
+ *  - decks, deck options, note types (with fields and templates): see ./objects.ts
+ *    `canonicalObjects`: id, name, modification time and the whole definition, without usn;
+ *  - tags: the tag names (a tag's "collapsed" flag in the browser is view state, not content);
+ *  - config: every key and value, except keys Anki rewrites by itself when a collection is
+ *    opened, imported or synced (VOLATILE_CONFIG_KEYS below).
+ * The digest is the same for a schema-11 and a schema-18 copy of the same content: objects are
+ * digested in one canonical form whichever schema stores them (see ./objects.ts).
+ *
+ * `scm` and `newestRevlogId` are reported beside the digest: scm tells the caller whether a
+ * one-way (full) sync is needed; it is deliberately not part of "same content".
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { CollectionDb } from '../sqlite.js';
+import { readCol } from './model.js';
+import { canonicalObjects } from './objects.js';
+
+export interface FingerprintCounts {
+  notes: number;
+  cards: number;
+  revlog: number;
+  graves: number;
+  decks: number;
+  deckConfigs: number;
+  noteTypes: number;
+  tags: number;
+}
+
+export interface Fingerprint {
+  schema: number;
+  scm: number;
+  /** Newest review (max revlog id, ms), null when there are no reviews. */
+  newestRevlogId: number | null;
+  counts: FingerprintCounts;
+  /** sha256 hex over the rows that matter (see the file comment); independent of usn/ls/mod. */
+  digest: string;
+}
+
+/** Bumped whenever what the digest covers changes, so stored fingerprints are not compared across versions. */
+export const FINGERPRINT_VERSION = 'ankibridge-fingerprint-2';
+
+function hashRows(hash: Hash, section: string, rows: Iterable<unknown[]>): number {
+  hash.update(`\n#${section}\n`);
+  let n = 0;
+  for (const row of rows) {
+    hash.update(JSON.stringify(row, blobAsHex));
+    hash.update('\n');
+    n++;
+  }
+  return n;
+}
+
+function blobAsHex(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+    return `hex:${Buffer.from((value as { data: number[] }).data).toString('hex')}`;
+  }
+  return value;
+}
+
+export function fingerprintCollection(db: CollectionDb): Fingerprint {
+  const col = readCol(db);
+  const hash = createHash('sha256');
+  hash.update(FINGERPRINT_VERSION);
+  hashRows(hash, 'crt', [[col.crt]]);
+  // .raw() returns arrays: faster than objects for hundreds of thousands of rows.
+  const notes = hashRows(hash, 'notes', db.prepare('SELECT id, guid, mid, mod, tags, flds, flags, data FROM notes ORDER BY id').raw().iterate() as Iterable<unknown[]>);
+  const cards = hashRows(
+    hash,
+    'cards',
+    db.prepare('SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data FROM cards ORDER BY id').raw().iterate() as Iterable<unknown[]>,
+  );
+  const revlog = hashRows(hash, 'revlog', db.prepare('SELECT id, cid, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id').raw().iterate() as Iterable<unknown[]>);
+  // Schema 11 allows duplicate grave rows; Anki 18 keeps (oid, type) unique: digest the set.
+  const graves = hashRows(hash, 'graves', db.prepare('SELECT DISTINCT type, oid FROM graves ORDER BY type, oid').raw().iterate() as Iterable<unknown[]>);
+  const objects = canonicalObjects(db);
+  hashRows(hash, 'decks', objects.decks.map((d) => [d]));
+  hashRows(hash, 'deckConfigs', objects.deckConfigs.map((d) => [d]));
+  hashRows(hash, 'noteTypes', objects.noteTypes.map((d) => [d]));
+  hashRows(hash, 'tags', objects.tags.map((t) => [t]));
+  hashRows(hash, 'config', objects.config.map(([k, v]) => [k, v]));
+  const newest = db.prepare('SELECT max(id) FROM revlog').pluck().get() as number | null;
+  return {
+    schema: col.ver,
+    scm: col.scm,
+    newestRevlogId: newest ?? null,
+    counts: {
+      notes,
+      cards,
+      revlog,
+      graves,
+      decks: objects.decks.length,
+      deckConfigs: objects.deckConfigs.length,
+      noteTypes: objects.noteTypes.length,
+      tags: objects.tags.length,
+    },
+    digest: hash.digest('hex'),
+  };
+}
+
+/** True when two fingerprints describe the same content (schema, scm and times aside). */
+export function sameContent(a: Fingerprint, b: Fingerprint): boolean {
+  return (
+    a.digest === b.digest &&
+    a.newestRevlogId === b.newestRevlogId &&
+    (Object.keys(a.counts) as (keyof FingerprintCounts)[]).every((k) => a.counts[k] === b.counts[k])
+  );
+}
