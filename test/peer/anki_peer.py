@@ -82,6 +82,7 @@ def open_col(path: str, must_exist: bool = True) -> Collection:
         raise PeerError("Held", f"{path} is held by this peer; release it first")
     if must_exist and not os.path.exists(path):
         raise PeerError("NotFound", f"no collection at {path}")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     return Collection(path)
 
 
@@ -497,9 +498,9 @@ def cmd_dump(args: dict[str, Any]) -> Any:
 def cmd_hold(args: dict[str, Any]) -> Any:
     path = col_path(args)
     col = open_col(path)
-    # Anki opens with locking_mode=exclusive + WAL; the exclusive file lock is taken by the first
-    # write and then kept until close. Anki Desktop writes on profile load, so do a no-op write.
-    col.db.execute("update col set ver = ver")
+    # Opening is all it takes: Anki opens with locking_mode=exclusive + WAL and its open reads
+    # and sets up the file, so the lock is held from here until close (verified: another process
+    # gets "database is locked" right after Collection(path)).
     held[path] = col
     return {"held": path}
 
@@ -541,9 +542,15 @@ def cmd_sync(args: dict[str, Any]) -> Any:
     media = bool(args.get("media", False))
 
     def run(col: Collection) -> Any:
+        ls_before = col.db.scalar("select ls from col")
         out = col.sync_collection(auth_of(args), sync_media=media)
+        # Anki answers NO_CHANGES both when there was nothing to do and after it completed a
+        # normal sync; a completed normal sync is recognised by its new last-sync time (ls).
         required = REQUIRED.get(out.required, str(out.required))
-        did = {"noChanges": "nothing", "normal": "normal"}.get(required, "none: full sync required")
+        if required.startswith("full"):
+            did = "none: full sync required"
+        else:
+            did = "normal" if col.db.scalar("select ls from col") != ls_before else "nothing"
         if media and required in ("noChanges", "normal"):
             wait_media(col)
         return {"required": required, "did": did, "serverMessage": out.server_message,

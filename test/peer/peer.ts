@@ -115,8 +115,10 @@ export interface ImportLog {
 }
 export type SyncRequired = 'noChanges' | 'normal' | 'full' | 'fullDownload' | 'fullUpload';
 export interface SyncResult {
+  /** What Anki said; after a completed normal sync Anki says 'noChanges' (nothing further needed). */
   required: SyncRequired;
-  /** 'nothing', 'normal', or 'none: full sync required' (then call fullSync) */
+  /** 'normal' (a normal sync ran), 'nothing' (both sides were already equal), or
+   *  'none: full sync required' (required is full/fullUpload/fullDownload: call fullSync). */
   did: string;
   serverMessage: string;
   newEndpoint: string | null;
