@@ -1,5 +1,6 @@
 import type { ErrorSpec } from './ankibridge-error.js';
 import { GeneralErrors } from './codes/general.js';
+import { CloudErrors } from './codes/cloud.js';
 import { CollectionErrors } from './codes/collection.js';
 
 /**
@@ -9,6 +10,7 @@ import { CollectionErrors } from './codes/collection.js';
  */
 export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
   { room: 'general', errors: GeneralErrors },
+  { room: 'cloud', errors: CloudErrors },
   { room: 'collection', errors: CollectionErrors },
 ];
 

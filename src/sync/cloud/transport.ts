@@ -1,0 +1,201 @@
+/**
+ * The HTTP layer of Anki's sync protocol v11 (doc §2): POST <base>sync/<method> or
+ * <base>msync/<method>, the `anki-sync` header, zstd bodies both ways, the
+ * `anki-original-size` check, the stall timeout and the HTTP-status → error mapping (doc §7).
+ * Uses node:http(s) directly: a per-transport keep-alive agent (destroyed by dispose()) and a
+ * socket idle timer that implements Anki's "no bytes moved for N seconds" rule.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { randomInt } from 'node:crypto';
+import { makeError } from '../../errors/define.js';
+import { GeneralErrors } from '../../errors/codes/general.js';
+import { CloudErrors } from '../../errors/codes/cloud.js';
+import { AnkibridgeError } from '../../errors/ankibridge-error.js';
+import { clientVersionString } from './client-version.js';
+import { normalizeEndpoint } from './endpoint.js';
+import { zstdCompress, zstdDecompress } from './zstd.js';
+
+/** v11: metadata in a header, zstd bodies, schema-18 full syncs (doc §1). */
+export const SYNC_VERSION = 11;
+/** Largest uncompressed payload the server accepts or sends (doc §8: 3 × 100 MiB). */
+export const MAX_PAYLOAD_UNCOMPRESSED = 300 * 1024 * 1024;
+
+export type SyncGroup = 'sync' | 'msync';
+
+export interface TransportOptions {
+  endpoint?: string;
+  /** Host key from login; "" only for hostKey itself. */
+  hkey?: string;
+  /** Abort everything in flight (the job was cancelled). */
+  signal?: AbortSignal;
+  /** Fail when no byte moved for this long (Anki: 30 s client default, desktop 60 s). */
+  ioTimeoutMs?: number;
+  clientVersion?: string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A 308 on meta (the only place the protocol allows one, doc §2.4). */
+export class Redirect {
+  constructor(readonly location: string) {}
+}
+
+export class SyncTransport {
+  endpoint: string;
+  hkey: string;
+  /** One random session key per sync (doc §3.2: base-62 of a random u32 in Anki; any non-empty string works). */
+  readonly sessionKey: string;
+  readonly clientVersion: string;
+  private readonly ioTimeoutMs: number;
+  private readonly signal: AbortSignal | undefined;
+  private readonly agent: http.Agent;
+
+  constructor(opts: TransportOptions = {}) {
+    this.endpoint = normalizeEndpoint(opts.endpoint);
+    this.hkey = opts.hkey ?? '';
+    this.sessionKey = randomInt(1, 2 ** 32 - 1).toString(36);
+    this.clientVersion = opts.clientVersion ?? clientVersionString();
+    this.ioTimeoutMs = opts.ioTimeoutMs ?? 60_000;
+    this.signal = opts.signal;
+    const AgentClass = this.endpoint.startsWith('https:') ? https.Agent : http.Agent;
+    this.agent = new AgentClass({ keepAlive: true, maxSockets: 2 });
+  }
+
+  dispose(): void {
+    this.agent.destroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Sends a JSON request and returns the decoded JSON answer (validated by the caller). */
+  async json(group: SyncGroup, method: string, value: unknown, opts: { allowRedirect?: boolean } = {}): Promise<unknown | Redirect> {
+    const body = await this.call(group, method, Buffer.from(JSON.stringify(value)), opts);
+    if (body instanceof Redirect) return body;
+    return parseJson(body, `${group}/${method}`);
+  }
+
+  /**
+   * One POST. Returns the decompressed body of a 200, a Redirect for a 308 when allowed, and
+   * throws a named CLOUD error for everything else.
+   */
+  async call(group: SyncGroup, method: string, payload: Buffer, opts: { allowRedirect?: boolean } = {}): Promise<Buffer | Redirect> {
+    const step = `${group}/${method}`;
+    const url = new URL(`${group}/${method}`, this.endpoint);
+    const res = await this.post(url, zstdCompress(payload), step);
+    if (res.status === 308 && opts.allowRedirect) {
+      const location = res.headers.location;
+      if (!location) throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: 'a redirect without a Location header' });
+      return new Redirect(new URL(location, url).toString());
+    }
+    if (res.status !== 200) throw statusError(res, step);
+    const sizeHeader = res.headers['anki-original-size'];
+    // Anki's client rejects a 200 without this header (doc §2.3; verified: the server sends it on every 200).
+    if (typeof sizeHeader !== 'string' || !/^\d+$/.test(sizeHeader)) {
+      throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: 'the anki-original-size header is missing' });
+    }
+    const expected = Number(sizeHeader);
+    if (expected > MAX_PAYLOAD_UNCOMPRESSED) {
+      throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it announces ${expected} bytes, more than the protocol allows` });
+    }
+    let body: Buffer;
+    try {
+      body = zstdDecompress(res.body);
+    } catch (e) {
+      throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `the zstd data is damaged or cut short (${(e as Error).message})` }, e);
+    }
+    if (body.length !== expected) {
+      throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it holds ${body.length} bytes where the server announced ${expected}` });
+    }
+    return body;
+  }
+
+  private post(url: URL, body: Buffer, step: string): Promise<RawResponse> {
+    if (this.signal?.aborted) return Promise.reject(makeError(GeneralErrors.CANCELLED));
+    const header = JSON.stringify({ v: SYNC_VERSION, k: this.hkey, c: this.clientVersion, s: this.sessionKey });
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      const done = (err: Error | null, value?: RawResponse): void => {
+        if (settled) return;
+        settled = true;
+        this.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(value as RawResponse);
+      };
+      const req = mod.request(url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': body.length,
+          'anki-sync': header,
+        },
+      });
+      const onAbort = (): void => {
+        req.destroy();
+        done(makeError(GeneralErrors.CANCELLED));
+      };
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      // Socket idle timer: fires only when no byte moved for ioTimeoutMs (Anki's stall rule, doc §2.2).
+      req.setTimeout(this.ioTimeoutMs, () => {
+        req.destroy();
+        done(makeError(CloudErrors.TIMEOUT, { step, seconds: Math.round(this.ioTimeoutMs / 1000) }));
+      });
+      req.on('error', (e) => done(makeError(CloudErrors.NETWORK, { step, reason: e.message }, e)));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const declared = Number(res.headers['content-length'] ?? NaN);
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_PAYLOAD_UNCOMPRESSED) {
+            req.destroy();
+            done(makeError(CloudErrors.BAD_RESPONSE, { step, reason: 'the answer is larger than the protocol allows' }));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('error', (e) => done(makeError(CloudErrors.NETWORK, { step, reason: e.message }, e)));
+        res.on('aborted', () => done(makeError(CloudErrors.BAD_RESPONSE, { step, reason: 'the connection closed in the middle of the answer' })));
+        res.on('end', () => {
+          const all = Buffer.concat(chunks, size);
+          if (Number.isFinite(declared) && declared !== all.length) {
+            done(makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it holds ${all.length} bytes where Content-Length said ${declared}` }));
+            return;
+          }
+          done(null, { status: res.statusCode ?? 0, headers: res.headers, body: all });
+        });
+      });
+      req.end(body);
+    });
+  }
+}
+
+export function parseJson(body: Buffer, step: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it is not valid JSON (${(e as Error).message})` }, e);
+  }
+}
+
+/** HTTP status → named error, as Anki's client maps them (doc §7, statuses verified against the server). */
+export function statusError(res: RawResponse, step: string): AnkibridgeError {
+  const status = res.status;
+  if (status === 403) return makeError(CloudErrors.AUTH_FAILED, { user: 'this account', step });
+  if (status === 400) return makeError(CloudErrors.DATABASE_CHECK_REQUIRED, { step });
+  if (status === 409) return makeError(CloudErrors.CONFLICT, { step });
+  if (status === 501) return makeError(CloudErrors.CLIENT_TOO_OLD, { step });
+  if (status >= 300 && status < 400) {
+    return makeError(CloudErrors.UNEXPECTED_REDIRECT, { step, location: String(res.headers.location ?? '(none)') });
+  }
+  if (status >= 500) return makeError(CloudErrors.SERVER_ERROR, { step, status });
+  return makeError(CloudErrors.HTTP_STATUS, { step, status });
+}
