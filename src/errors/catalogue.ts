@@ -1,5 +1,7 @@
 import type { ErrorSpec } from './ankibridge-error.js';
 import { GeneralErrors } from './codes/general.js';
+import { DesktopErrors } from './codes/desktop.js';
+import { BackupErrors } from './codes/backup.js';
 import { CloudErrors } from './codes/cloud.js';
 import { CollectionErrors } from './codes/collection.js';
 
@@ -10,6 +12,8 @@ import { CollectionErrors } from './codes/collection.js';
  */
 export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
   { room: 'general', errors: GeneralErrors },
+  { room: 'desktop', errors: DesktopErrors },
+  { room: 'backup', errors: BackupErrors },
   { room: 'cloud', errors: CloudErrors },
   { room: 'collection', errors: CollectionErrors },
 ];

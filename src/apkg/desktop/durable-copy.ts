@@ -1,0 +1,60 @@
+/**
+ * Copying a file so that the copy is on disk when the call returns (fsync of the file and its
+ * folder), with its sha256. Errors keep their Node code (ENOSPC, EIO…) so callers can name them;
+ * a partial copy is removed.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { fsyncDir } from './media-folder.js';
+
+export function copyFileDurable(src: string, dst: string): { bytes: number; sha256: string } {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  const input = openSync(src, 'r');
+  let output: number | undefined;
+  let bytes = 0;
+  try {
+    output = openSync(dst, 'wx', 0o600);
+    let n: number;
+    while ((n = readSync(input, buf, 0, buf.length, null)) > 0) {
+      const chunk = buf.subarray(0, n);
+      let off = 0;
+      while (off < n) off += writeSync(output, chunk, off, n - off);
+      hash.update(chunk);
+      bytes += n;
+    }
+    fsyncSync(output);
+  } catch (e) {
+    if (output !== undefined) {
+      closeSync(output);
+      output = undefined;
+      rmSync(dst, { force: true });
+    }
+    throw e;
+  } finally {
+    closeSync(input);
+    if (output !== undefined) closeSync(output);
+  }
+  fsyncDir(path.dirname(dst));
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+export function sha256OfFile(file: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  const fd = openSync(file, 'r');
+  try {
+    let n: number;
+    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** True when the error says the disk (or quota) is full. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}

@@ -1,0 +1,81 @@
+/**
+ * The desktop media folder as a flat list of files (Anki ignores subfolders, §5.3), and the
+ * helpers that make it equal to a saved set without ever deleting a user's file: a file that
+ * has to go is moved to `media.trash/` beside it, where Anki itself puts deleted media.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+export interface MediaFileInfo {
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Regular files directly in `dir` (none if it does not exist), sorted by name. */
+export function listMediaFolder(dir: string): MediaFileInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: MediaFileInfo[] = [];
+  for (const name of names) {
+    // Our own temporary files (".name.tmp-…") are not media.
+    if (name.startsWith('.') && name.includes('.tmp-')) continue;
+    const st = statSync(path.join(dir, name), { throwIfNoEntry: false });
+    if (st?.isFile()) out.push({ name, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export function sha1OfFile(file: string): string {
+  const hash = createHash('sha1');
+  const buf = Buffer.alloc(1 << 20);
+  const fd = openSync(file, 'r');
+  try {
+    let n: number;
+    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Same bytes? Cheap when both names are the same inode (a hard-linked backup). */
+export function sameFileContent(a: string, b: string): boolean {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  if (!sa?.isFile() || !sb?.isFile() || sa.size !== sb.size) return false;
+  if (sa.ino === sb.ino && sa.dev === sb.dev) return true;
+  return sha1OfFile(a) === sha1OfFile(b);
+}
+
+/** fsync a folder so renames in it survive a power cut (best effort where unsupported). */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Windows cannot fsync a folder; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Moves a media file into `<profile>/media.trash/` (never deletes it); returns where it went. */
+export function moveToMediaTrash(mediaDir: string, name: string): string {
+  const trash = path.join(path.dirname(mediaDir), 'media.trash');
+  mkdirSync(trash, { recursive: true });
+  let target = path.join(trash, name);
+  if (existsSync(target)) {
+    const ext = path.extname(name);
+    target = path.join(trash, `${path.basename(name, ext)}-${Date.now()}${ext}`);
+  }
+  renameSync(path.join(mediaDir, name), target);
+  return target;
+}
