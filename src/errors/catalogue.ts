@@ -1,5 +1,6 @@
 import type { ErrorSpec } from './ankibridge-error.js';
 import { GeneralErrors } from './codes/general.js';
+import { PackageErrors } from './codes/package.js';
 import { DesktopErrors } from './codes/desktop.js';
 import { BackupErrors } from './codes/backup.js';
 import { CloudErrors } from './codes/cloud.js';
@@ -12,6 +13,7 @@ import { CollectionErrors } from './codes/collection.js';
  */
 export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
   { room: 'general', errors: GeneralErrors },
+  { room: 'package', errors: PackageErrors },
   { room: 'desktop', errors: DesktopErrors },
   { room: 'backup', errors: BackupErrors },
   { room: 'cloud', errors: CloudErrors },

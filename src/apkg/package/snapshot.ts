@@ -1,0 +1,34 @@
+/**
+ * A consistent private copy of a collection file that may be live: the file and its `-wal`
+ * (where the newest changes of a WAL-mode collection sit) are copied together and the copy is
+ * checkpointed and left in rollback mode. The original is only read — opening it with SQLite,
+ * even read-only, would leave -wal/-shm files beside a user's collection.
+ */
+import { copyFile, stat } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { makeError } from '../../errors/define.js';
+import { GeneralErrors } from '../../errors/codes/general.js';
+import { translateSqliteError } from '../sqlite.js';
+import { renamePath } from './validate.js';
+
+export async function snapshotCollection(src: string, copy: string): Promise<void> {
+  try {
+    await copyFile(src, copy);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw makeError(err.code === 'ENOENT' ? GeneralErrors.FILE_NOT_FOUND : GeneralErrors.IO, { path: src, operation: 'read', reason: err.message }, e);
+  }
+  const walSize = await stat(`${src}-wal`).then((s) => (s.isFile() ? s.size : 0), () => 0);
+  if (walSize > 0) await copyFile(`${src}-wal`, `${copy}-wal`);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(copy, { fileMustExist: true });
+    db.pragma('trusted_schema = OFF');
+    if (walSize > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+    db.pragma('journal_mode = DELETE');
+  } catch (e) {
+    throw renamePath(translateSqliteError(e, copy), copy, src);
+  } finally {
+    db?.close();
+  }
+}

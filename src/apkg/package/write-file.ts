@@ -1,0 +1,53 @@
+/**
+ * Writing a stream to a file so that a reader sees the old file or the new one, never a part:
+ * write `<name>.tmp-<random>` beside it, fsync, rename over, fsync the folder. On any failure the
+ * temporary file is removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Writes chunks to `file` atomically; returns the byte count. */
+export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer>, mode = 0o600): Promise<number> {
+  const tmp = temporaryNameFor(file);
+  const fh = await open(tmp, 'wx', mode);
+  let bytes = 0;
+  try {
+    for await (const chunk of chunks) {
+      await fh.write(chunk);
+      bytes += chunk.length;
+    }
+    await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(path.dirname(file));
+  return bytes;
+}
+
+export function temporaryNameFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`);
+}
+
+/** fsync a folder so a rename in it survives a power cut (best effort where not supported). */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some platforms (Windows) cannot open or fsync a folder; the rename itself is still atomic.
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * A small streaming zip writer for packages. Entries are written one after another; each local
+ * header is written first with placeholder CRC/sizes and patched in place once the data is
+ * written, so no data descriptors are needed (the most widely readable layout: Anki's Rust zip
+ * reader, Python's zipfile, old AnkiDroid's Java ZipFile). ZIP64 records are added only when a
+ * size or offset needs them. CRC-32 is zlib's native one. Memory: a bounded number of writes in
+ * flight, nothing else.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { crc32, createDeflateRaw } from 'node:zlib';
+import { pipeline, Readable } from 'node:stream';
+
+const MAX32 = 0xffffffff;
+const MAX16 = 0xffff;
+/** Entries whose size might reach 4 GiB get a ZIP64 field reserved in their local header. */
+const ZIP64_RESERVE_ABOVE = 0xf0000000;
+const MAX_IN_FLIGHT = 16 * 2 ** 20;
+
+interface WrittenEntry {
+  name: Buffer;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  offset: number;
+  zip64Local: boolean;
+}
+
+export interface AddEntryOptions {
+  /** 0 stored (default), 8 deflate. */
+  method?: 0 | 8;
+  /** Upper bound of the entry's size if known (decides whether a ZIP64 field is reserved). */
+  sizeHint?: number;
+}
+
+export class ZipWriter {
+  private pos = 0;
+  private inFlight = 0;
+  private pending: Array<Promise<void>> = [];
+  private failure: unknown;
+  private readonly entries: WrittenEntry[] = [];
+  private readonly dosTime: number;
+  private readonly dosDate: number;
+
+  constructor(private readonly fh: FileHandle, now = new Date()) {
+    this.dosTime = (now.getHours() << 11) | (now.getMinutes() << 5) | Math.floor(now.getSeconds() / 2);
+    this.dosDate = ((Math.max(now.getFullYear(), 1980) - 1980) << 9) | ((now.getMonth() + 1) << 5) | now.getDate();
+  }
+
+  get bytesWritten(): number {
+    return this.pos;
+  }
+
+  /** Adds an entry whose (uncompressed) data comes from `data`; returns its uncompressed size. */
+  async addEntry(name: string, data: AsyncIterable<Buffer> | Buffer, opts: AddEntryOptions = {}): Promise<number> {
+    const method = opts.method ?? 0;
+    const nameBuf = Buffer.from(name, 'utf8');
+    const zip64Local = (opts.sizeHint ?? (Buffer.isBuffer(data) ? data.length : Infinity)) > ZIP64_RESERVE_ABOVE;
+    const offset = this.pos;
+    const header = localHeader(nameBuf, method, this.dosTime, this.dosDate, zip64Local);
+    this.write(header);
+    const dataStart = this.pos;
+    let crc = 0;
+    let uncompressed = 0;
+    const source: AsyncIterable<Buffer> = Buffer.isBuffer(data) ? [data] as unknown as AsyncIterable<Buffer> : data;
+    const counted = async function* (): AsyncGenerator<Buffer> {
+      for await (const chunk of source) {
+        crc = crc32(chunk, crc);
+        uncompressed += chunk.length;
+        yield chunk;
+      }
+    };
+    // pipeline (not pipe) so that a failing source also fails the deflate stream we read from.
+    const payload: AsyncIterable<Buffer> =
+      method === 8 ? pipeline(Readable.from(counted()), createDeflateRaw({ level: 6 }), () => undefined) : counted();
+    for await (const chunk of payload) await this.writeBounded(chunk as Buffer);
+    const compressed = this.pos - dataStart;
+    if (!zip64Local && (compressed > MAX32 || uncompressed > MAX32)) {
+      throw new Error(`entry ${name} grew past 4 GiB without a ZIP64 header`);
+    }
+    // Patch CRC and sizes into the local header.
+    const fix = Buffer.alloc(12);
+    fix.writeUInt32LE(crc >>> 0, 0);
+    fix.writeUInt32LE(zip64Local ? MAX32 : compressed, 4);
+    fix.writeUInt32LE(zip64Local ? MAX32 : uncompressed, 8);
+    this.writeAt(fix, offset + 14);
+    if (zip64Local) {
+      const ext = Buffer.alloc(16);
+      writeUInt64LE(ext, uncompressed, 0);
+      writeUInt64LE(ext, compressed, 8);
+      this.writeAt(ext, offset + 30 + nameBuf.length + 4);
+    }
+    this.entries.push({ name: nameBuf, method, crc: crc >>> 0, compressedSize: compressed, uncompressedSize: uncompressed, offset, zip64Local });
+    return uncompressed;
+  }
+
+  /** Writes the central directory and end records; waits for every write. */
+  async finish(): Promise<number> {
+    const cdStart = this.pos;
+    for (const e of this.entries) this.write(centralHeader(e, this.dosTime, this.dosDate));
+    const cdSize = this.pos - cdStart;
+    const count = this.entries.length;
+    if (count >= MAX16 || cdStart >= MAX32 || cdSize >= MAX32) {
+      const zip64EndOffset = this.pos;
+      const rec = Buffer.alloc(56);
+      rec.writeUInt32LE(0x06064b50, 0);
+      writeUInt64LE(rec, 44, 4);
+      rec.writeUInt16LE(45, 12);
+      rec.writeUInt16LE(45, 14);
+      writeUInt64LE(rec, count, 24);
+      writeUInt64LE(rec, count, 32);
+      writeUInt64LE(rec, cdSize, 40);
+      writeUInt64LE(rec, cdStart, 48);
+      this.write(rec);
+      const loc = Buffer.alloc(20);
+      loc.writeUInt32LE(0x07064b50, 0);
+      writeUInt64LE(loc, zip64EndOffset, 8);
+      loc.writeUInt32LE(1, 16);
+      this.write(loc);
+    }
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(Math.min(count, MAX16), 8);
+    end.writeUInt16LE(Math.min(count, MAX16), 10);
+    end.writeUInt32LE(Math.min(cdSize, MAX32), 12);
+    end.writeUInt32LE(Math.min(cdStart, MAX32), 16);
+    this.write(end);
+    await this.drain();
+    return this.pos;
+  }
+
+  /** Waits for every write in flight and rethrows the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.pending);
+    this.pending = [];
+    if (this.failure) throw this.failure;
+  }
+
+  private write(buf: Buffer): void {
+    const at = this.pos;
+    this.pos += buf.length;
+    this.writeAt(buf, at);
+  }
+
+  private async writeBounded(buf: Buffer): Promise<void> {
+    this.write(buf);
+    if (this.inFlight > MAX_IN_FLIGHT) await this.drain();
+  }
+
+  private writeAt(buf: Buffer, at: number): void {
+    if (this.failure) throw this.failure;
+    this.inFlight += buf.length;
+    const p = this.fh
+      .write(buf, 0, buf.length, at)
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          this.failure ??= e;
+        },
+      )
+      .finally(() => {
+        this.inFlight -= buf.length;
+      });
+    this.pending.push(p);
+  }
+}
+
+function localHeader(name: Buffer, method: number, time: number, date: number, zip64: boolean): Buffer {
+  const extraLen = zip64 ? 20 : 0;
+  const h = Buffer.alloc(30 + name.length + extraLen);
+  h.writeUInt32LE(0x04034b50, 0);
+  h.writeUInt16LE(zip64 ? 45 : 20, 4);
+  h.writeUInt16LE(0x0800, 6); // names are UTF-8
+  h.writeUInt16LE(method, 8);
+  h.writeUInt16LE(time, 10);
+  h.writeUInt16LE(date, 12);
+  h.writeUInt16LE(name.length, 26);
+  h.writeUInt16LE(extraLen, 28);
+  name.copy(h, 30);
+  if (zip64) {
+    h.writeUInt16LE(0x0001, 30 + name.length);
+    h.writeUInt16LE(16, 32 + name.length);
+  }
+  return h;
+}
+
+function centralHeader(e: WrittenEntry, time: number, date: number): Buffer {
+  const big: number[] = [];
+  if (e.uncompressedSize >= MAX32 || e.zip64Local) big.push(e.uncompressedSize);
+  if (e.compressedSize >= MAX32 || e.zip64Local) big.push(e.compressedSize);
+  const bigOffset = e.offset >= MAX32;
+  if (bigOffset) big.push(e.offset);
+  const extraLen = big.length ? 4 + 8 * big.length : 0;
+  const h = Buffer.alloc(46 + e.name.length + extraLen);
+  const zip64 = big.length > 0;
+  h.writeUInt32LE(0x02014b50, 0);
+  h.writeUInt16LE((3 << 8) | (zip64 ? 45 : 20), 4); // made by: Unix
+  h.writeUInt16LE(zip64 ? 45 : 20, 6);
+  h.writeUInt16LE(0x0800, 8);
+  h.writeUInt16LE(e.method, 10);
+  h.writeUInt16LE(time, 12);
+  h.writeUInt16LE(date, 14);
+  h.writeUInt32LE(e.crc, 16);
+  h.writeUInt32LE(e.zip64Local || e.compressedSize >= MAX32 ? MAX32 : e.compressedSize, 20);
+  h.writeUInt32LE(e.zip64Local || e.uncompressedSize >= MAX32 ? MAX32 : e.uncompressedSize, 24);
+  h.writeUInt16LE(e.name.length, 28);
+  h.writeUInt16LE(extraLen, 30);
+  h.writeUInt32LE((0o100644 << 16) >>> 0, 38); // regular file, rw-r--r--
+  h.writeUInt32LE(bigOffset ? MAX32 : e.offset, 42);
+  e.name.copy(h, 46);
+  if (zip64) {
+    let p = 46 + e.name.length;
+    h.writeUInt16LE(0x0001, p);
+    h.writeUInt16LE(8 * big.length, p + 2);
+    p += 4;
+    for (const v of big) {
+      writeUInt64LE(h, v, p);
+      p += 8;
+    }
+  }
+  return h;
+}
+
+function writeUInt64LE(buf: Buffer, value: number, at: number): void {
+  buf.writeUInt32LE(value % 2 ** 32, at);
+  buf.writeUInt32LE(Math.floor(value / 2 ** 32), at + 4);
+}
