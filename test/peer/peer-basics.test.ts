@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnkiPeer, PeerError } from './peer.js';
+import { AnkiPeer, PeerError, peerPython } from './peer.js';
 
 let peer: AnkiPeer;
 let dir: string;
@@ -62,6 +62,16 @@ describe('createCollection + dump', () => {
     expect(db.revlog.map((r) => [r.ease, r.ivl, r.type])).toEqual(da.revlog.map((r) => [r.ease, r.ivl, r.type]));
   });
 
+  it('spreads a total number of reviews over the cards (benchmark sizes)', async () => {
+    const p = path.join(dir, 'total', 'collection.anki2');
+    const r = await peer.createCollection({ path: p, notes: 40, seed: 1, noteTypes: ['basic'], reviews: 130, days: 365 });
+    expect(r).toMatchObject({ notes: 40, cards: 40, revlog: 130 });
+    const d = await peer.dump(p);
+    expect(new Set(d.revlog.map((x) => x.id)).size).toBe(130);
+    expect(d.cards.every((c) => c.reps === 3 || c.reps === 4)).toBe(true);
+    expect(await peer.check(p)).toEqual({ ok: true, problems: [] });
+  });
+
   it('dumps the same collection twice identically', async () => {
     const a = path.join(dir, 'a', 'collection.anki2');
     expect(await peer.dump(a)).toEqual(await peer.dump(a));
@@ -91,5 +101,28 @@ describe('failures', () => {
       peer.modify(path.join(dir, 'a', 'collection.anki2'), [{ op: 'editNote', noteId: 1, field: 0, value: 'x' }]),
     ).rejects.toMatchObject({ name: 'PeerError' });
     expect(await peer.call<{ pong: boolean; pid: number }>('ping', {})).toMatchObject({ pong: true, pid });
+  });
+
+  it('names the set-up command when the venv is missing', () => {
+    expect(() => peerPython('/nonexistent-root')).toThrow(/node test\/peer\/setup\.mjs/);
+  });
+
+  it('a command that outlives its timeout stops the peer; nothing is left running', async () => {
+    const p = path.join(dir, 'slow', 'collection.anki2');
+    const slow = await AnkiPeer.start();
+    const pid = slow.pid!;
+    await slow.createCollection({ path: p, notes: 1, seed: 1 });
+    await expect(slow.call('modify', { path: p, ops: [{ op: 'advanceClock', seconds: 5 }] }, 300)).rejects.toThrow(/timed out/);
+    await expect(slow.call('ping', {})).rejects.toThrow(/not running|exited/);
+    await slow.close();
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+  });
+
+  it('close() ends the process', async () => {
+    const other = await AnkiPeer.start();
+    const pid = other.pid!;
+    await other.close();
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    await other.close(); // idempotent
   });
 });

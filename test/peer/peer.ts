@@ -100,6 +100,8 @@ export interface CreateCollectionArgs {
   notes: number;
   seed: number;
   reviewsPerCard?: number;
+  /** total reviews spread evenly over all cards (overrides reviewsPerCard), e.g. 300_000 */
+  reviews?: number;
   decks?: number;
   media?: { count: number; bytesEach: number };
   noteTypes?: PeerNoteType[];
@@ -253,7 +255,9 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('exportPackage', a, timeoutMs);
   }
 
-  /** colpkg: replace (as Anki Desktop's import does); apkg: merge (scheduling kept by default). */
+  /** colpkg: replace (as Anki Desktop's import does; reads every package version, so an .apkg
+   *  imported as 'colpkg' gives Anki's own copy of the collection inside it); apkg: merge
+   *  (scheduling kept by default). */
   importPackage(a: {
     path: string; pkg: string; kind: 'colpkg' | 'apkg'; withScheduling?: boolean;
     mergeNotetypes?: boolean; updateNotes?: 0 | 1 | 2; updateNotetypes?: 0 | 1 | 2;
@@ -261,7 +265,8 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('importPackage', a, timeoutMs);
   }
 
-  /** Anki's own "Check Database" plus `pragma integrity_check`; problems are Anki's messages. */
+  /** Anki's own "Check Database" plus `pragma integrity_check`; problems are Anki's messages.
+   *  Like the real one it repairs what it reports (and normalises e.g. config nextPos). */
   check(path: string): Promise<{ ok: boolean; problems: string[] }> {
     return this.call('check', { path }, 300_000);
   }
