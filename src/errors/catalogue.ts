@@ -1,5 +1,7 @@
 import type { ErrorSpec } from './ankibridge-error.js';
 import { GeneralErrors } from './codes/general.js';
+import { DaemonErrors } from './codes/daemon.js';
+import { ApiErrors } from './codes/api.js';
 import { PackageErrors } from './codes/package.js';
 import { DesktopErrors } from './codes/desktop.js';
 import { BackupErrors } from './codes/backup.js';
@@ -13,6 +15,8 @@ import { CollectionErrors } from './codes/collection.js';
  */
 export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
   { room: 'general', errors: GeneralErrors },
+  { room: 'daemon', errors: DaemonErrors },
+  { room: 'api', errors: ApiErrors },
   { room: 'package', errors: PackageErrors },
   { room: 'desktop', errors: DesktopErrors },
   { room: 'backup', errors: BackupErrors },
