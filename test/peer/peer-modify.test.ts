@@ -101,7 +101,7 @@ describe('modify ops', () => {
   it('changeSchema adds a field and bumps scm', async () => {
     const [b, a] = await apply({ op: 'changeSchema' });
     expect(a.col.scm).toBeGreaterThan(b.col.scm!);
-    const basic = (d: CanonicalDump) => d.noteTypes.find((m) => m.name === 'Basic') as { flds: unknown[] };
+    const basic = (d: CanonicalDump) => d.noteTypes.find((m) => m.name === 'Basic') as unknown as { flds: unknown[] };
     expect(basic(a).flds.length).toBe(basic(b).flds.length + 1);
   });
 
@@ -113,7 +113,7 @@ describe('modify ops', () => {
       { op: 'suspend', cardIds: [card.id] },
     );
     expect(a.config.peerTest).toEqual({ x: [1, 2] });
-    expect((a.deckConfigs.find((c) => c.id === 1) as { new: { perDay: number } }).new.perDay).toBe(7);
+    expect((a.deckConfigs.find((c) => c.id === 1) as unknown as { new: { perDay: number } }).new.perDay).toBe(7);
     expect(a.cards.find((c) => c.id === card.id)!.queue).toBe(-1);
   });
 
