@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../output.js';
+import { registerInspect } from './inspect.js';
 
 /** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
 export interface CliContext {
@@ -9,4 +10,4 @@ export interface CliContext {
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 // Each verb lives in its own file; add one line here per verb.
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerInspect];
