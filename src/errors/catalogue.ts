@@ -7,6 +7,7 @@ import { DesktopErrors } from './codes/desktop.js';
 import { BackupErrors } from './codes/backup.js';
 import { CloudErrors } from './codes/cloud.js';
 import { CollectionErrors } from './codes/collection.js';
+import { MergeErrors } from './codes/merge.js';
 
 /**
  * The whole catalogue: every error the program can show. Each room declares its own group in
@@ -22,6 +23,7 @@ export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly error
   { room: 'backup', errors: BackupErrors },
   { room: 'cloud', errors: CloudErrors },
   { room: 'collection', errors: CollectionErrors },
+  { room: 'merge', errors: MergeErrors },
 ];
 
 export function allErrors(): Array<ErrorSpec & { code: string; room: string }> {

@@ -409,6 +409,20 @@ def op_edit_note_type(col: Collection, op: dict[str, Any], rng: random.Random) -
     col.models.update_dict(model)
 
 
+def op_edit_note_type(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
+    # Added by the merge engineer: a note type edit that is NOT a schema change (styling and the
+    # first template's front side), so a normal sync carries it.
+    kind = op.get("noteType", "basic")
+    if kind not in NOTE_TYPES:
+        raise PeerError("BadArgs", f"unknown note type '{kind}'")
+    model = col.models.by_name(NOTE_TYPES[kind])
+    if "css" in op:
+        model["css"] = str(op["css"])
+    if "qfmt" in op:
+        model["tmpls"][0]["qfmt"] = str(op["qfmt"])
+    col.models.update_dict(model)
+
+
 OPS: dict[str, Callable[[Collection, dict[str, Any], random.Random], None]] = {
     "review": op_review, "reviewCard": op_review_card, "editNote": op_edit_note,
     "addNotes": op_add_notes, "deleteNotes": op_delete_notes, "renameDeck": op_rename_deck,

@@ -1,0 +1,173 @@
+// The oracle for the merge: two real Anki clients (one peer process) and Anki's own sync
+// server. A pair starts from one base: client A full-uploads it, client B full-downloads it.
+// After edits on both, (a) A, B, A sync through the server and A is dumped; (b) our merge of
+// (base, A-before-sync, B-before-sync) is dumped; the two must be equal (ignoring sync
+// bookkeeping and media files, which the merge does not move).
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { AnkiPeer, startSyncServer, type CanonicalDump, type PeerOp, type SyncServer } from '../peer/peer.js';
+import { mergeCollections, type MergeReport } from '../../src/apkg/merge/index.js';
+import { checkInvariants } from './invariants.js';
+
+/** Ops of the peer plus the merge engineer's additive op (see anki_peer.py op_edit_note_type). */
+export type Op = PeerOp | { op: 'editNoteType'; noteType?: 'basic' | 'reversed' | 'cloze'; css?: string; qfmt?: string };
+
+export interface Pair {
+  dir: string;
+  a: string;
+  b: string;
+  /** Copy of the state both clients agree on. */
+  base: string;
+  baseDump: CanonicalDump;
+}
+
+export interface CaseResult {
+  oracle: CanonicalDump;
+  merged: CanonicalDump;
+  report: MergeReport;
+  check: { ok: boolean; problems: string[] };
+  invariants: string[];
+  files: { base: string; desktop: string; phone: string; merged: string };
+}
+
+function copyCollection(from: string, to: string): void {
+  mkdirSync(path.dirname(to), { recursive: true });
+  for (const f of ['-wal', '-journal', '']) rmSync(to + f, { force: true });
+  copyFileSync(from, to);
+  if (existsSync(`${from}-wal`)) copyFileSync(`${from}-wal`, `${to}-wal`);
+}
+
+/**
+ * Config keys a normal sync writes by itself on the client, not user data: `lastUnburied`
+ * (the sync unburies cards when the day rolled over and records the day) and `rollover`
+ * (written with its default when the sync computes the scheduler's day). Observed on every
+ * oracle run; they say when the last sync happened, which a merge is not.
+ */
+export const SYNC_WRITTEN_CONFIG = ['lastUnburied', 'rollover'];
+
+/** What the comparison leaves out: media files (the merge moves no files) and SYNC_WRITTEN_CONFIG. */
+export function comparable(d: CanonicalDump): Omit<CanonicalDump, 'media'> {
+  const { media: _media, ...rest } = d;
+  const config = { ...rest.config };
+  for (const k of SYNC_WRITTEN_CONFIG) delete config[k];
+  return { ...rest, config };
+}
+
+export class Oracle {
+  private constructor(
+    readonly peer: AnkiPeer,
+    readonly server: SyncServer,
+    private readonly auth: { endpoint: string; hkey: string },
+    readonly root: string,
+  ) {}
+
+  static async start(root: string): Promise<Oracle> {
+    const [peer, server] = await Promise.all([AnkiPeer.start(), startSyncServer({ users: [{ user: 'merge', password: 'pw' }] })]);
+    try {
+      const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'merge', password: 'pw' });
+      return new Oracle(peer, server, { endpoint: server.endpoint, hkey }, root);
+    } catch (e) {
+      await peer.close();
+      await server.stop();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.peer.close();
+    await this.server.stop();
+  }
+
+  modify(file: string, ops: Op[], seed = 0): Promise<{ applied: number }> {
+    return this.peer.call('modify', { path: file, ops, seed }, 120_000);
+  }
+
+  private sync(file: string): Promise<{ required: string; did: string }> {
+    return this.peer.sync({ path: file, ...this.auth });
+  }
+
+  /** A full-uploads a copy of `source`, B downloads it: both now agree; base = copy of A. */
+  async freshPair(source: string, name: string): Promise<Pair> {
+    const dir = path.join(this.root, name);
+    rmSync(dir, { recursive: true, force: true });
+    const a = path.join(dir, 'a', 'collection.anki2');
+    const b = path.join(dir, 'b', 'collection.anki2');
+    copyCollection(source, a);
+    await this.peer.fullSync({ path: a, ...this.auth, direction: 'upload' });
+    await this.peer.fullSync({ path: b, ...this.auth, direction: 'download' });
+    const base = path.join(dir, 'base.anki2');
+    copyCollection(a, base);
+    return { dir, a, b, base, baseDump: await this.peer.dump(base, { ignoreSync: true }) };
+  }
+
+  /**
+   * After a case: sync B once more so both hold the server's state; if their dumps agree, the
+   * pair continues from there (new base = A), else (Anki's tie rules can leave the two clients
+   * different) a fresh pair is made from A.
+   */
+  async continuePair(pair: Pair, name: string): Promise<Pair> {
+    await this.sync(pair.b);
+    const [da, db] = await Promise.all([this.peer.dump(pair.a, { ignoreSync: true }), this.peer.dump(pair.b, { ignoreSync: true })]);
+    if (JSON.stringify(comparable(da)) !== JSON.stringify(comparable(db))) return this.freshPair(pair.a, name);
+    copyCollection(pair.a, pair.base);
+    return { ...pair, baseDump: da };
+  }
+
+  /**
+   * Edits on both clients (`first` side edited first), then both routes. `between` seconds of
+   * real time pass between the two sides' edits (note/card mod has 1 s resolution).
+   */
+  async runCase(
+    pair: Pair,
+    c: { desktop: Op[]; phone: Op[]; first?: 'desktop' | 'phone'; between?: number; seed?: number },
+  ): Promise<CaseResult> {
+    const seed = c.seed ?? 1;
+    const steps: [string, Op[]][] = c.first === 'phone' ? [[pair.b, c.phone], [pair.a, c.desktop]] : [[pair.a, c.desktop], [pair.b, c.phone]];
+    for (const [i, [file, ops]] of steps.entries()) {
+      if (i === 1 && c.between) await this.modify(file, [{ op: 'advanceClock', seconds: c.between }]);
+      if (ops.length) await this.modify(file, ops, seed + i);
+    }
+    const files = {
+      base: pair.base,
+      desktop: path.join(pair.dir, 'desktop.anki2'),
+      phone: path.join(pair.dir, 'phone.anki2'),
+      merged: path.join(pair.dir, 'merged.anki2'),
+    };
+    copyCollection(pair.a, files.desktop);
+    copyCollection(pair.b, files.phone);
+    const report = mergeCollections({ base: files.base, desktop: files.desktop, phone: files.phone, out: files.merged });
+    const invariants = checkInvariants(files);
+    // The route through Anki's own server.
+    for (const f of [pair.a, pair.b, pair.a]) {
+      const r = await this.sync(f);
+      if (r.did !== 'normal' && r.did !== 'nothing') throw new Error(`sync of ${f} did not run a normal sync: ${JSON.stringify(r)}`);
+    }
+    const oracle = await this.peer.dump(pair.a, { ignoreSync: true });
+    // Dump and check a copy: Anki's check may fix things and we want to see the file as written.
+    const probe = path.join(pair.dir, 'probe', 'collection.anki2');
+    copyCollection(files.merged, probe);
+    const merged = await this.peer.dump(probe, { ignoreSync: true });
+    const check = await this.peer.check(probe);
+    return { oracle, merged, report, check, invariants, files };
+  }
+}
+
+/** A readable list of where two dumps differ (for failure messages). */
+export function dumpDiff(a: unknown, b: unknown, at = '', out: string[] = [], limit = 12): string[] {
+  if (out.length >= limit) return out;
+  if (JSON.stringify(a) === JSON.stringify(b)) return out;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const byId = (l: unknown[]) => new Map(l.map((x, i) => [String((x as { id?: unknown; tag?: unknown })?.id ?? (x as { tag?: unknown })?.tag ?? i), x]));
+    const [ma, mb] = [byId(a), byId(b)];
+    for (const k of new Set([...ma.keys(), ...mb.keys()])) dumpDiff(ma.get(k), mb.get(k), `${at}[${k}]`, out, limit);
+    return out;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ka = a as Record<string, unknown>;
+    const kb = b as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(ka), ...Object.keys(kb)])) dumpDiff(ka[k], kb[k], `${at}.${k}`, out, limit);
+    return out;
+  }
+  out.push(`${at}: oracle ${JSON.stringify(a)?.slice(0, 200)} / merged ${JSON.stringify(b)?.slice(0, 200)}`);
+  return out;
+}

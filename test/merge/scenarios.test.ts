@@ -1,0 +1,259 @@
+// Must-show 1–3 of issue 4: named scenarios, each run through real Anki's sync server (the
+// oracle) and through our merge; the dumps must be equal, the invariants must hold and real
+// Anki's "Check Database" must find nothing in the merged file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Oracle, comparable, dumpDiff, type Op, type Pair } from './harness.js';
+import type { CanonicalDump } from '../peer/peer.js';
+import type { MergeReport } from '../../src/apkg/merge/index.js';
+
+let oracle: Oracle;
+let root: string;
+let source: string;
+let pair: Pair;
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'merge-scenarios-'));
+  oracle = await Oracle.start(root);
+  source = path.join(root, 'source', 'collection.anki2');
+  await oracle.peer.createCollection({ path: source, notes: 24, seed: 11, reviewsPerCard: 2, decks: 4, days: 20 });
+  // tags on some notes, so that removing a tag means something
+  const d = await oracle.peer.dump(source);
+  await oracle.modify(source, [{ op: 'tag', noteIds: d.notes.slice(0, 6).map((n) => n.id), add: ['kanji', 'week1'] }]);
+}, 300_000);
+
+afterAll(async () => {
+  await oracle?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+interface Ctx {
+  base: CanonicalDump;
+  note(i: number): number;
+  card(i: number): number;
+  deck(i: number): string;
+}
+
+interface Scenario {
+  name: string;
+  desktop(c: Ctx): Op[];
+  phone(c: Ctx): Op[];
+  first?: 'desktop' | 'phone';
+  between?: number;
+  /** Extra expectations on the report / result. */
+  expect?(r: { report: MergeReport; merged: CanonicalDump; base: CanonicalDump }): void;
+}
+
+const img = Buffer.from('89504e470d0a1a0a', 'hex').toString('base64');
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'reviews on the desktop only',
+    desktop: () => [{ op: 'review', count: 5 }],
+    phone: () => [],
+    expect: ({ report }) => expect(report.desktop.reviewsMade).toBe(5),
+  },
+  {
+    name: 'reviews on the phone only',
+    desktop: () => [],
+    phone: () => [{ op: 'review', count: 6 }],
+    expect: ({ report }) => expect(report.phone.reviewsMade).toBe(6),
+  },
+  {
+    name: 'reviews on both sides (the same due cards)',
+    desktop: () => [{ op: 'review', count: 4 }],
+    phone: () => [{ op: 'review', count: 5 }],
+    between: 1.1,
+    expect: ({ report, merged, base }) => {
+      expect(merged.revlog.length).toBe(base.revlog.length + 9);
+      expect(report.conflictsByKind.card ?? 0).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: 'same card reviewed on both, phone later',
+    desktop: (c) => [{ op: 'reviewCard', cardId: c.card(0), ease: 3 }],
+    phone: (c) => [{ op: 'reviewCard', cardId: c.card(0), ease: 1 }],
+    between: 1.1,
+    expect: ({ report }) => expect(report.conflicts.some((x) => x.kind === 'card' && x.winner === 'phone')).toBe(true),
+  },
+  {
+    name: 'same card reviewed on both, desktop later',
+    desktop: (c) => [{ op: 'reviewCard', cardId: c.card(1), ease: 4 }],
+    phone: (c) => [{ op: 'reviewCard', cardId: c.card(1), ease: 2 }],
+    first: 'phone',
+    between: 1.1,
+    expect: ({ report }) => expect(report.conflicts.some((x) => x.kind === 'card' && x.winner === 'desktop')).toBe(true),
+  },
+  {
+    name: 'note edited on the desktop only',
+    desktop: (c) => [{ op: 'editNote', noteId: c.note(2), field: 0, value: 'desk edit' }],
+    phone: () => [],
+    expect: ({ report }) => expect(report.desktop.notesEdited).toBe(1),
+  },
+  {
+    name: 'note edited on the phone only',
+    desktop: () => [],
+    phone: (c) => [{ op: 'editNote', noteId: c.note(3), field: 1, value: 'phone edit' }],
+    expect: ({ report }) => expect(report.phone.notesEdited).toBe(1),
+  },
+  {
+    name: 'same note edited on both, phone later',
+    desktop: (c) => [{ op: 'editNote', noteId: c.note(4), field: 0, value: 'desk first' }],
+    phone: (c) => [{ op: 'editNote', noteId: c.note(4), field: 0, value: 'phone later' }],
+    between: 1.1,
+    expect: ({ merged, base }) => expect(merged.notes.find((n) => n.id === base.notes[4]!.id)!.fields[0]).toBe('phone later'),
+  },
+  {
+    name: 'same note edited on both, desktop later',
+    desktop: (c) => [{ op: 'editNote', noteId: c.note(5), field: 0, value: 'desk later' }],
+    phone: (c) => [{ op: 'editNote', noteId: c.note(5), field: 0, value: 'phone first' }],
+    first: 'phone',
+    between: 1.1,
+    expect: ({ merged, base }) => expect(merged.notes.find((n) => n.id === base.notes[5]!.id)!.fields[0]).toBe('desk later'),
+  },
+  {
+    name: 'notes added on both sides',
+    desktop: () => [{ op: 'addNotes', count: 3, tags: ['from-desk'] }],
+    phone: () => [{ op: 'addNotes', count: 2, deck: 'Phone Deck', noteType: 'reversed', tags: ['from-phone'] }],
+    between: 0.01,
+    expect: ({ report }) => expect([report.desktop.notesAdded, report.phone.notesAdded]).toEqual([3, 2]),
+  },
+  {
+    name: 'note deleted on the phone, untouched on the desktop',
+    desktop: () => [],
+    phone: (c) => [{ op: 'deleteNotes', noteIds: [c.note(6)] }],
+    expect: ({ merged, base }) => expect(merged.notes.some((n) => n.id === base.notes[6]!.id)).toBe(false),
+  },
+  {
+    name: 'note deleted on the desktop, untouched on the phone',
+    desktop: (c) => [{ op: 'deleteNotes', noteIds: [c.note(7)] }],
+    phone: () => [],
+    expect: ({ report }) => expect(report.desktop.notesDeleted).toBe(1),
+  },
+  {
+    name: 'deleted on the phone, edited on the desktop',
+    desktop: (c) => [{ op: 'editNote', noteId: c.note(8), field: 0, value: 'edited, but deleted elsewhere' }],
+    phone: (c) => [{ op: 'deleteNotes', noteIds: [c.note(8)] }],
+    between: 1.1,
+    expect: ({ report }) => expect(report.conflicts.some((x) => x.kind === 'note' && x.reason === 'deleted' && x.winner === 'phone')).toBe(true),
+  },
+  {
+    name: 'deleted on the desktop, edited and reviewed on the phone later',
+    desktop: (c) => [{ op: 'deleteNotes', noteIds: [c.note(9)] }],
+    phone: (c) => [
+      { op: 'editNote', noteId: c.note(9), field: 0, value: 'edited later' },
+      { op: 'reviewCard', cardId: c.base.cards.find((x) => x.nid === c.note(9))!.id, ease: 3 },
+    ],
+    between: 1.1,
+    expect: ({ report }) => expect(report.conflicts.some((x) => x.kind === 'note' && x.reason === 'deleted' && x.winner === 'desktop')).toBe(true),
+  },
+  {
+    name: 'deck renamed on the desktop',
+    desktop: (c) => [{ op: 'renameDeck', from: c.deck(1), to: 'Renamed On Desk' }],
+    phone: () => [],
+  },
+  {
+    name: 'deck renamed on the phone, reviews on the desktop',
+    desktop: () => [{ op: 'review', count: 2 }],
+    phone: (c) => [{ op: 'renameDeck', from: c.deck(2), to: 'Renamed On Phone' }],
+    between: 1.1,
+  },
+  {
+    name: 'deck added on the desktop, another deck deleted on the phone',
+    desktop: () => [{ op: 'addDeck', name: 'Desk New Deck' }],
+    phone: (c) => [{ op: 'deleteDeck', name: c.deck(3) }],
+  },
+  {
+    name: 'tags added on the desktop, removed on the phone',
+    desktop: (c) => [{ op: 'tag', noteIds: [c.note(10), c.note(11)], add: ['added-desk'] }],
+    phone: (c) => [{ op: 'tag', noteIds: [c.note(0), c.note(1)], remove: ['kanji'] }],
+  },
+  {
+    name: 'deck options edited on the phone',
+    desktop: () => [],
+    phone: () => [{ op: 'editDeckConfig', id: 1, newPerDay: 33 }],
+  },
+  {
+    name: 'deck options edited on both, phone later',
+    desktop: () => [{ op: 'editDeckConfig', id: 1, newPerDay: 11 }],
+    phone: () => [{ op: 'editDeckConfig', id: 1, newPerDay: 44 }],
+    between: 1.1,
+  },
+  {
+    name: 'note type edited without a schema change on the phone',
+    desktop: (c) => [{ op: 'editNote', noteId: c.note(12), field: 0, value: 'desk' }],
+    phone: () => [{ op: 'editNoteType', noteType: 'basic', css: '.card { color: teal; }', qfmt: '<b>{{Front}}</b>' }],
+  },
+  {
+    name: 'note type edited on both, desktop later',
+    desktop: () => [{ op: 'editNoteType', noteType: 'basic', css: '.card { color: red; }' }],
+    phone: () => [{ op: 'editNoteType', noteType: 'basic', css: '.card { color: blue; }' }],
+    first: 'phone',
+    between: 1.1,
+  },
+  {
+    name: 'cards suspended on the phone, reviewed on the desktop',
+    desktop: () => [{ op: 'review', count: 3 }],
+    phone: (c) => [{ op: 'suspend', cardIds: [c.card(2), c.card(3), c.card(4)] }],
+    between: 1.1,
+  },
+  {
+    name: 'config key set on the desktop',
+    desktop: () => [{ op: 'setConfig', key: 'ankibridgeTest', value: { from: 'desktop' } }],
+    phone: () => [],
+  },
+  {
+    name: 'config key set on the phone (Anki keeps the first side’s config)',
+    desktop: (c) => [{ op: 'editNote', noteId: c.note(13), field: 0, value: 'desk' }],
+    phone: () => [{ op: 'setConfig', key: 'ankibridgePhone', value: 7 }],
+    expect: ({ report }) => expect(report.conflicts.some((x) => x.kind === 'config' && x.id === 'ankibridgePhone')).toBe(true),
+  },
+  {
+    name: 'media-referencing note added on the phone',
+    desktop: () => [{ op: 'review', count: 1 }],
+    phone: (c) => [
+      { op: 'addMedia', name: 'merge-pic.png', base64: img },
+      { op: 'editNote', noteId: c.note(14), field: 1, value: 'see <img src="merge-pic.png">' },
+    ],
+  },
+  {
+    name: 'notes added on the phone into a deck renamed on the desktop',
+    desktop: (c) => [{ op: 'renameDeck', from: c.deck(1), to: 'Desk Renamed Again' }],
+    phone: (c) => [{ op: 'addNotes', count: 2, deck: c.deck(1) }],
+  },
+  {
+    name: 'nothing changed on the phone, many changes on the desktop',
+    desktop: (c) => [
+      { op: 'review', count: 3 },
+      { op: 'addNotes', count: 2, noteType: 'cloze' },
+      { op: 'deleteNotes', noteIds: [c.note(15)] },
+      { op: 'tag', noteIds: [c.note(16)], add: ['x'] },
+    ],
+    phone: () => [],
+  },
+];
+
+function ctxOf(base: CanonicalDump): Ctx {
+  const decks = base.decks.filter((d) => d.name !== 'Default' && !String(d.name).includes('::')).map((d) => String(d.name)).sort();
+  return {
+    base,
+    note: (i) => base.notes[i % base.notes.length]!.id,
+    card: (i) => base.cards[i % base.cards.length]!.id,
+    deck: (i) => decks[(i - 1) % decks.length]!,
+  };
+}
+
+describe('merge equals Anki sync (oracle), named scenarios', () => {
+  it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s', async (_name, i) => {
+    const s = SCENARIOS[i]!;
+    pair = await oracle.freshPair(source, `s${i}`);
+    const ctx = ctxOf(pair.baseDump);
+    const r = await oracle.runCase(pair, { desktop: s.desktop(ctx), phone: s.phone(ctx), first: s.first, between: s.between, seed: i });
+    expect(dumpDiff(comparable(r.oracle), comparable(r.merged)), 'oracle vs merged').toEqual([]);
+    expect(r.invariants).toEqual([]);
+    expect(r.check).toEqual({ ok: true, problems: [] });
+    s.expect?.({ report: r.report, merged: r.merged, base: pair.baseDump });
+  });
+});
