@@ -79,7 +79,7 @@ def col_path(args: dict[str, Any], key: str = "path") -> str:
 
 def open_col(path: str, must_exist: bool = True) -> Collection:
     if path in held:
-        raise PeerError("Held", f"{path} is held by this peer; release it first")
+        raise PeerError("Held", f"{path} is already held by this peer")
     if must_exist and not os.path.exists(path):
         raise PeerError("NotFound", f"no collection at {path}")
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -87,6 +87,10 @@ def open_col(path: str, must_exist: bool = True) -> Collection:
 
 
 def with_col(path: str, fn: Callable[[Collection], Any], must_exist: bool = True) -> Any:
+    """Runs fn on the collection: the held one if `hold` keeps it open (as a running Anki Desktop
+    works on its open collection, changes then sit in the WAL), else opened and closed here."""
+    if path in held:
+        return fn(held[path])
     col = open_col(path, must_exist)
     try:
         return fn(col)
@@ -409,20 +413,6 @@ def op_edit_note_type(col: Collection, op: dict[str, Any], rng: random.Random) -
     col.models.update_dict(model)
 
 
-def op_edit_note_type(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
-    # Added by the merge engineer: a note type edit that is NOT a schema change (styling and the
-    # first template's front side), so a normal sync carries it.
-    kind = op.get("noteType", "basic")
-    if kind not in NOTE_TYPES:
-        raise PeerError("BadArgs", f"unknown note type '{kind}'")
-    model = col.models.by_name(NOTE_TYPES[kind])
-    if "css" in op:
-        model["css"] = str(op["css"])
-    if "qfmt" in op:
-        model["tmpls"][0]["qfmt"] = str(op["qfmt"])
-    col.models.update_dict(model)
-
-
 OPS: dict[str, Callable[[Collection, dict[str, Any], random.Random], None]] = {
     "review": op_review, "reviewCard": op_review_card, "editNote": op_edit_note,
     "addNotes": op_add_notes, "deleteNotes": op_delete_notes, "renameDeck": op_rename_deck,
@@ -465,13 +455,21 @@ def cmd_export_package(args: dict[str, Any]) -> Any:
     with_media = bool(args.get("withMedia", True))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     if kind == "colpkg":
-        col = open_col(path)
-        try:
-            # closes the collection as Anki Desktop does before a colpkg export
-            col.export_collection_package(out, include_media=with_media, legacy=legacy)
-        finally:
-            if col.db:
-                col.close()
+        if path in held:
+            # Anki Desktop closes its open collection for the export and reopens it afterwards
+            col = held[path]
+            try:
+                col.export_collection_package(out, include_media=with_media, legacy=legacy)
+            finally:
+                col.reopen()
+        else:
+            col = open_col(path)
+            try:
+                # closes the collection as Anki Desktop does before a colpkg export
+                col.export_collection_package(out, include_media=with_media, legacy=legacy)
+            finally:
+                if col.db:
+                    col.close()
     elif kind == "apkg":
         sched = bool(args.get("withScheduling", True))
         opts = import_export_pb2.ExportAnkiPackageOptions(
@@ -488,16 +486,21 @@ def cmd_import_package(args: dict[str, Any]) -> Any:
     if not os.path.exists(pkg):
         raise PeerError("NotFound", f"no package at {pkg}")
     kind = args.get("kind")
-    if path in held:
-        raise PeerError("Held", f"{path} is held by this peer; release it first")
     if kind == "colpkg":
         # Replace, as Anki Desktop's "Import > collection package" does with the profile closed.
         os.makedirs(os.path.dirname(path), exist_ok=True)
         media_folder, media_db = media_paths_from_col_path(path)
         os.makedirs(media_folder, exist_ok=True)
-        # (the request's "backup_path" is the package to restore from, as in Anki Desktop)
-        RustBackend().import_collection_package(col_path=path, backup_path=pkg,
-                                                media_folder=media_folder, media_db=media_db)
+        was_held = held.pop(path, None)
+        if was_held is not None:
+            was_held.close()  # Anki Desktop unloads the collection for the replace, then reloads
+        try:
+            # (the request's "backup_path" is the package to restore from, as in Anki Desktop)
+            RustBackend().import_collection_package(col_path=path, backup_path=pkg,
+                                                    media_folder=media_folder, media_db=media_db)
+        finally:
+            if was_held is not None:
+                held[path] = Collection(path)
         return {"log": None}
     if kind == "apkg":
         sched = bool(args.get("withScheduling", True))

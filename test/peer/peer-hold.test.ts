@@ -1,7 +1,7 @@
 // hold/release: the peer keeps a collection open the way Anki Desktop does (exclusive lock, WAL),
 // so others can test "Anki is running" against the real thing.
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,13 +41,20 @@ describe('hold', () => {
       expect(() => readWithSqlite(p)).toThrow(/database is locked/);
       // the WAL file is there as with a running Anki Desktop
       expect(existsSync(`${p}-wal`)).toBe(true);
-      // the holder itself refuses to open it a second time instead of deadlocking
-      await expect(peer.dump(p)).rejects.toMatchObject({ type: 'Held' });
+      // the holder works on its open collection like a running Anki Desktop: the change sits in
+      // the WAL, unseen by anyone reading the main file alone
+      await peer.modify(p, [{ op: 'addNotes', count: 1 }]);
+      expect((await peer.dump(p)).notes).toHaveLength(6);
+      expect(statSync(`${p}-wal`).size).toBeGreaterThan(0);
+      await expect(peer.hold(p)).rejects.toMatchObject({ type: 'Held' });
+      // Desktop-style colpkg export while open (closes and reopens): still held afterwards
+      await peer.exportPackage({ path: p, out: path.join(dir, 'held.colpkg'), kind: 'colpkg' });
+      expect(() => readWithSqlite(p)).toThrow(/database is locked/);
     } finally {
       await peer.release(p);
     }
-    expect((await other.dump(p)).notes).toHaveLength(5);
-    expect(readWithSqlite(p)).toBe(5);
+    expect((await other.dump(p)).notes).toHaveLength(6);
+    expect(readWithSqlite(p)).toBe(6);
     await expect(peer.release(p)).rejects.toMatchObject({ type: 'NotHeld' });
   });
 

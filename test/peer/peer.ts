@@ -275,7 +275,10 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('dump', { path, ...opts }, 300_000);
   }
 
-  /** Keep the collection open as Anki Desktop does (exclusive lock, WAL) until release(). */
+  /** Keep the collection open as Anki Desktop does (exclusive lock, WAL) until release().
+   *  Meanwhile other processes get "database is locked"; this peer's own commands on that path
+   *  work through the open collection, as a running Anki Desktop does (changes sit in the WAL;
+   *  a colpkg export/import closes and reopens it, like Desktop). */
   async hold(path: string): Promise<void> {
     await this.call('hold', { path });
   }
