@@ -161,7 +161,7 @@ describe('zip container', () => {
     const buf = readFileSync(file);
     const rec = centralRecords(buf).find((r) => r.name === '0')!;
     const dataAt = rec.local + 30 + buf.readUInt16LE(rec.local + 26) + buf.readUInt16LE(rec.local + 28);
-    buf[dataAt + 2] ^= 0x10;
+    buf.writeUInt8(buf.readUInt8(dataAt + 2) ^ 0x10, dataAt + 2);
     expect(await failureOf(buf)).toBe(P('ZIP_CORRUPT'));
   });
 });
