@@ -148,14 +148,26 @@ def write_media(col: Collection, rng: random.Random, count: int, bytes_each: int
     registers them on its next media scan, which export and media sync both run)."""
     folder = col.media.dir()
     names = []
+    if count <= 0:
+        return names
+    # Incompressible like real jpg/mp3, but fast (1 GB in seconds, not the ~30 s of drawing every
+    # byte from the rng): each file is a window into one seeded random pool, at a random offset.
+    # The pool is at least as large as a file (up to 64 MB), so no file repeats itself.
+    pool = rng.randbytes(max(4 << 20, min(bytes_each, 64 << 20)))
+    doubled = pool + pool
     for i in range(count):
         ext = "mp3" if i % 3 == 2 else "jpg"
         name = f"peer-media-{i:05d}.{ext}"
-        # distinct content per file (index prefix) so sha1s differ; bytes from the seeded rng
-        head = f"{name}\n".encode()
-        body = rng.randbytes(max(0, bytes_each - len(head)))
+        head = f"{name}\n".encode()  # distinct content per file, so the sha1s differ
         with open(os.path.join(folder, name), "wb") as f:
-            f.write((head + body)[:bytes_each] if bytes_each >= len(head) else head[:bytes_each])
+            f.write(head[:bytes_each])
+            left = bytes_each - len(head)
+            off = rng.randrange(len(pool))
+            while left > 0:
+                chunk = doubled[off:off + min(left, len(pool))]
+                f.write(chunk)
+                left -= len(chunk)
+                off = 0
         names.append(name)
     return names
 
@@ -630,7 +642,24 @@ def cmd_full_sync(args: dict[str, Any]) -> Any:
     return with_col(path, run, must_exist=direction == "upload")
 
 
+def cmd_query(args: dict[str, Any]) -> Any:
+    """Rows of one SQL statement run through Anki's own connection (which has the unicase
+    collation). For assertions in tests; it is not limited to reads."""
+    path = col_path(args)
+    sql = args.get("sql")
+    if not isinstance(sql, str) or not sql.strip():
+        raise PeerError("BadArgs", "'sql' must be a statement")
+    params = args.get("params") or []
+
+    def run(col: Collection) -> Any:
+        rows = col.db.all(sql, *params)
+        return [[r.hex() if isinstance(r, (bytes, bytearray)) else r for r in row] for row in rows]
+
+    return with_col(path, run)
+
+
 COMMANDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "query": cmd_query,
     "ping": cmd_ping,
     "createCollection": cmd_create_collection,
     "modify": cmd_modify,

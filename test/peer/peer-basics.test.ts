@@ -72,6 +72,13 @@ describe('createCollection + dump', () => {
     expect(await peer.check(p)).toEqual({ ok: true, problems: [] });
   });
 
+  it('query runs SQL through Anki (unicase tables included) and version names the pinned Anki', async () => {
+    const a = path.join(dir, 'a', 'collection.anki2');
+    const rows = await peer.query<[string]>(a, 'select name from decks where name = ? order by name', ['peer deck 1']);
+    expect(rows).toEqual([['Peer Deck 1']]); // case-insensitive match through Anki's unicase collation
+    expect((await peer.version()).anki).toMatch(/^26\.0?9\.3$/);
+  });
+
   it('dumps the same collection twice identically', async () => {
     const a = path.join(dir, 'a', 'collection.anki2');
     expect(await peer.dump(a)).toEqual(await peer.dump(a));

@@ -275,6 +275,17 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('dump', { path, ...opts }, 300_000);
   }
 
+  /** Rows of one SQL statement run through Anki's own connection (unicase collation included);
+   *  blobs come back as hex strings. For test assertions; not limited to reads. */
+  query<Row extends unknown[] = unknown[]>(path: string, sql: string, params: unknown[] = []): Promise<Row[]> {
+    return this.call('query', { path, sql, params }, 120_000);
+  }
+
+  /** The Anki version the peer runs (e.g. "26.09.3") and its process id. */
+  version(): Promise<{ anki: string; pid: number }> {
+    return this.call('ping', {});
+  }
+
   /** Keep the collection open as Anki Desktop does (exclusive lock, WAL) until release().
    *  Meanwhile other processes get "database is locked"; this peer's own commands on that path
    *  work through the open collection, as a running Anki Desktop does (changes sit in the WAL;
