@@ -1,7 +1,7 @@
 // Our sync client against Anki's own sync server, with a real Anki client (the peer) on the
 // other end: first sync uploads, Anki downloads the same collection, then edits on both sides
 // converge through our normal sync and Anki's.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ let server: SyncServer;
 let dir: string;
 
 beforeAll(async () => {
-  [peer, server] = await Promise.all([AnkiPeer.start(), startSyncServer({ users: [{ user: 'alice', password: 'pw' }] })]);
+  [peer, server] = await Promise.all([AnkiPeer.start(), startSyncServer({ users: ['alice', 'bob', 'carol'].map((user) => ({ user, password: 'pw' })) })]);
   dir = mkdtempSync(path.join(tmpdir(), 'cloud-col-'));
 });
 afterAll(async () => {
@@ -83,5 +83,107 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     expect(await peer.dump(ours, { ignoreSync: true })).toEqual(await peer.dump(theirs, { ignoreSync: true }));
     // Anki's own Check Database finds nothing wrong in what we wrote (it may renumber nextPos, so it runs last)
     expect(await peer.check(ours)).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('full sync required after a schema change: typed state, nothing moves without a confirmed direction, the replaced side is backed up', async () => {
+    const ours = path.join(dir, 'fs-ours', 'collection.anki2');
+    const theirs = path.join(dir, 'fs-theirs', 'collection.anki2');
+    await peer.createCollection({ path: ours, notes: 15, seed: 11, reviewsPerCard: 1 });
+    const { sync, credentials, backups } = makeCloudSync({ dir: path.join(dir, 'fs'), collectionPath: ours, endpoint: server.endpoint });
+    await CloudSync.login({ endpoint: server.endpoint, user: 'bob', password: 'pw', credentials });
+    expect(await sync.run({ fullSync: { direction: 'upload', confirmed: true } })).toMatchObject({ kind: 'full', direction: 'upload' });
+    const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'bob', password: 'pw' });
+    const auth = { endpoint: server.endpoint, hkey };
+    await peer.fullSync({ path: theirs, ...auth, direction: 'download' });
+
+    // Anki changes the schema and, asked for a one-way sync, uploads; we reviewed meanwhile.
+    await peer.modify(theirs, [{ op: 'changeSchema' }, { op: 'review', count: 2, ease: 3 }]);
+    expect((await peer.sync({ path: theirs, ...auth })).required).toMatch(/^full/);
+    await peer.fullSync({ path: theirs, ...auth, direction: 'upload' });
+    await peer.modify(ours, [{ op: 'review', count: 3, ease: 2 }]);
+    const oursBefore = await peer.dump(ours);
+    const oursSha = sha256(ours);
+
+    const state = await sync.run();
+    expect(state).toMatchObject({
+      kind: 'fullSyncRequired',
+      reason: 'schema-differs',
+      uploadOk: true,
+      downloadOk: true,
+      local: { path: ours, empty: false, summary: { notes: 15 } },
+      server: { empty: false },
+    });
+    if (state.kind !== 'fullSyncRequired') throw new Error('unreachable');
+    expect(state.consequences.download).toMatch(/backed up/);
+    // nothing moved: our file is byte-identical, the server still holds Anki's upload
+    expect(sha256(ours)).toBe(oursSha);
+    expect((await peer.sync({ path: theirs, ...auth })).did).toBe('nothing');
+    expect(backups.kept).toEqual([]);
+    // a direction without confirmation is no confirmation
+    expect(await sync.run({ fullSync: { direction: 'download', confirmed: false as true } })).toMatchObject({ kind: 'fullSyncRequired' });
+    expect(sha256(ours)).toBe(oursSha);
+
+    // Download confirmed: Anki's side wins, ours is in the backup store first.
+    expect(await sync.run({ fullSync: { direction: 'download', confirmed: true } })).toMatchObject({ kind: 'full', direction: 'download' });
+    expect(await peer.dump(ours, { ignoreSync: true })).toEqual(await peer.dump(theirs, { ignoreSync: true }));
+    expect(backups.kept).toHaveLength(1);
+    expect(backups.kept[0]).toMatchObject({ path: ours, reason: expect.stringMatching(/local collection before full download/) });
+    expect(sha256(backups.kept[0]!.copy)).toBe(oursSha);
+    expect((await peer.dump(backups.kept[0]!.copy)).revlog).toEqual(oursBefore.revlog);
+    expect(await sync.run()).toMatchObject({ kind: 'noChanges' });
+
+    // Now the schema changes here; upload confirmed: ours wins, the server copy is backed up.
+    await peer.modify(ours, [{ op: 'changeSchema' }, { op: 'review', count: 1, ease: 3 }]);
+    const again = await sync.run();
+    expect(again).toMatchObject({ kind: 'fullSyncRequired', uploadOk: true, downloadOk: true });
+    expect(await sync.run({ fullSync: { direction: 'upload', confirmed: true } })).toMatchObject({ kind: 'full', direction: 'upload' });
+    expect(backups.kept).toHaveLength(2);
+    expect(backups.kept[1]!.reason).toMatch(/server collection before full upload/);
+    expect((await peer.dump(backups.kept[1]!.copy, { ignoreSync: true })).notes).toEqual((await peer.dump(theirs, { ignoreSync: true })).notes);
+    expect((await peer.sync({ path: theirs, ...auth })).required).toMatch(/^full/);
+    await peer.fullSync({ path: theirs, ...auth, direction: 'download' });
+    expect(await peer.dump(theirs, { ignoreSync: true })).toEqual(await peer.dump(ours, { ignoreSync: true }));
+  });
+
+  it('media added and removed flows both ways with equal bytes', async () => {
+    const ours = path.join(dir, 'm-ours', 'collection.anki2');
+    const theirs = path.join(dir, 'm-theirs', 'collection.anki2');
+    await peer.createCollection({ path: ours, notes: 6, seed: 5, media: { count: 4, bytesEach: 3000 } });
+    const oursMedia = path.join(dir, 'm-ours', 'collection.media');
+    const theirsMedia = path.join(dir, 'm-theirs', 'collection.media');
+    const { sync, credentials } = makeCloudSync({ dir: path.join(dir, 'm'), collectionPath: ours, endpoint: server.endpoint, media: true });
+    await CloudSync.login({ endpoint: server.endpoint, user: 'carol', password: 'pw', credentials });
+    const up = await sync.run({ fullSync: { direction: 'upload', confirmed: true } });
+    expect(up).toMatchObject({ kind: 'full', media: { uploaded: 4, downloaded: 0 } });
+
+    const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'carol', password: 'pw' });
+    const auth = { endpoint: server.endpoint, hkey };
+    await peer.fullSync({ path: theirs, ...auth, direction: 'download', media: true });
+    const start = (await peer.dump(ours)).media;
+    expect(start).toHaveLength(4);
+    expect((await peer.dump(theirs)).media).toEqual(start);
+
+    // Anki adds one file and removes one of ours; we add one (2.6 MiB: its own upload batch) and remove another.
+    const big = Buffer.alloc(2_700_000, 7);
+    await peer.modify(theirs, [
+      { op: 'addMedia', name: 'from-anki.txt', base64: Buffer.from('made by Anki').toString('base64') },
+      { op: 'removeMedia', name: start[0]!.name },
+    ]);
+    await peer.sync({ path: theirs, ...auth, media: true });
+    writeFileSync(path.join(oursMedia, 'from-us.bin'), big);
+    writeFileSync(path.join(oursMedia, 'small-from-us.txt'), 'made by ankibridge');
+    unlinkSync(path.join(oursMedia, start[1]!.name));
+    const r = await sync.run();
+    expect(r).toMatchObject({ media: { downloaded: 1, deletedLocally: 1, uploaded: 2, deletedOnServer: 1 } });
+    expect(existsSync(path.join(oursMedia, start[0]!.name))).toBe(false);
+
+    await peer.sync({ path: theirs, ...auth, media: true });
+    const a = (await peer.dump(ours)).media;
+    const b = (await peer.dump(theirs)).media;
+    expect(a.map((m) => m.name).sort()).toEqual([start[2]!.name, start[3]!.name, 'from-anki.txt', 'from-us.bin', 'small-from-us.txt'].sort());
+    expect(b).toEqual(a);
+    expect(statSync(path.join(theirsMedia, 'from-us.bin')).size).toBe(big.length);
+    // nothing left to do on either side
+    expect(await sync.run()).toMatchObject({ media: { downloaded: 0, uploaded: 0 } });
   });
 });

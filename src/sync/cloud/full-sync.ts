@@ -22,7 +22,8 @@ import { MAX_PAYLOAD_UNCOMPRESSED, type SyncTransport } from './transport.js';
 export type BackupFn = (collectionPath: string, reason: string) => Promise<unknown>;
 
 function tempBeside(file: string, tag: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${tag}-${randomBytes(4).toString('hex')}`);
+  // ends in .anki2: Anki (and the backup store) recognise a collection by that name
+  return path.join(path.dirname(file), `.${path.basename(file, '.anki2')}.${tag}-${randomBytes(4).toString('hex')}.anki2`);
 }
 
 function fsyncFile(file: string): void {
