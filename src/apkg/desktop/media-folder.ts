@@ -4,7 +4,7 @@
  * has to go is moved to `media.trash/` beside it, where Anki itself puts deleted media.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export interface MediaFileInfo {
@@ -78,4 +78,39 @@ export function moveToMediaTrash(mediaDir: string, name: string): string {
   }
   renameSync(path.join(mediaDir, name), target);
   return target;
+}
+
+/**
+ * Makes `mediaDir` hold exactly the saved files (a backup's media): a missing or different file
+ * is copied back (temp + rename), a file that is not in the saved set is moved to media.trash.
+ * Nothing is deleted.
+ */
+export function makeMediaFolderEqual(mediaDir: string, savedDir: string, saved: readonly MediaFileInfo[]): { restored: string[]; trashed: string[] } {
+  mkdirSync(mediaDir, { recursive: true });
+  const wanted = new Set(saved.map((f) => f.name));
+  const restored: string[] = [];
+  const trashed: string[] = [];
+  for (const f of saved) {
+    const from = path.join(savedDir, f.name);
+    const to = path.join(mediaDir, f.name);
+    if (existsSync(to) && sameFileContent(from, to)) continue;
+    const tmp = path.join(mediaDir, `.${f.name}.tmp-restore`);
+    copyFileSync(from, tmp);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, to);
+    restored.push(f.name);
+  }
+  for (const cur of listMediaFolder(mediaDir)) {
+    if (!wanted.has(cur.name)) {
+      moveToMediaTrash(mediaDir, cur.name);
+      trashed.push(cur.name);
+    }
+  }
+  fsyncDir(mediaDir);
+  return { restored, trashed };
 }

@@ -60,6 +60,18 @@ export const DesktopErrors = defineErrors('DESKTOP', {
     http: 409,
     exit: 73,
   },
+  NOT_A_COLLECTION_PACKAGE: {
+    message: 'The file {path} is a deck package (.apkg), which is merged into a collection, not a whole collection to replace it with.',
+    hint: 'Export "Anki collection package (.colpkg)" on the other side, or import this deck package in Anki Desktop (File > Import). Nothing was changed.',
+    http: 422,
+    exit: 65,
+  },
+  ANKICONNECT_FAILED: {
+    message: 'AnkiConnect at {url} did not do "{action}": {reason}.',
+    hint: 'Check that Anki Desktop is running with the AnkiConnect add-on, and that the key (if you set one) is right.',
+    http: 502,
+    exit: 69,
+  },
   REPLACE_FAILED: {
     message: 'Replacing the desktop collection {path} failed while {step}: {reason}.',
     hint: 'The collection was left as it was before (the journal rolled the change back). Check free disk space and try again.',
