@@ -64,6 +64,7 @@ function hashRows(hash: Hash, section: string, rows: Iterable<unknown[]>): numbe
 }
 
 function blobAsHex(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `int64:${value.toString()}`;
   if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
     return `hex:${Buffer.from((value as { data: number[] }).data).toString('hex')}`;
   }

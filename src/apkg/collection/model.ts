@@ -13,6 +13,7 @@
  * Every reader expects a connection from openCollectionDb (unicase loaded).
  */
 import type { CollectionDb } from '../sqlite.js';
+import { parseJsonLossless } from './json.js';
 
 /** A note (`notes` table). `tags` is space-separated with a leading and trailing space; fields are joined by \x1f. */
 export interface NoteRow {
@@ -159,7 +160,7 @@ export interface LegacyCol {
 
 function parseObject(text: string): Record<string, never> {
   if (text === '') return {};
-  const v = JSON.parse(text) as unknown;
+  const v = parseJsonLossless(text);
   return (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, never>;
 }
 
@@ -247,7 +248,7 @@ export function readDeckConfigRows(db: CollectionDb): DeckConfigRow[] {
   return db.prepare('SELECT id, name, mtime_secs, usn, config FROM deck_config ORDER BY id').all() as DeckConfigRow[];
 }
 export function readConfigRows(db: CollectionDb): ConfigRow[] {
-  return db.prepare('SELECT key, usn, mtime_secs, val FROM config ORDER BY key').all() as ConfigRow[];
+  return db.prepare('SELECT KEY AS key, usn, mtime_secs, val FROM config ORDER BY KEY').all() as ConfigRow[];
 }
 export function readTagRows(db: CollectionDb): TagRow[] {
   const hasCollapsed = (db.prepare("SELECT name FROM pragma_table_info('tags')").pluck().all() as string[]).includes('collapsed');
