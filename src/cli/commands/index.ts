@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../output.js';
 import { registerInspect } from './inspect.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
+import { registerBackups } from './backups.js';
+import { registerRestore } from './restore.js';
 
 /** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
 export interface CliContext {
@@ -10,4 +14,10 @@ export interface CliContext {
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 // Each verb lives in its own file; add one line here per verb.
-export const COMMANDS: RegisterCommand[] = [registerInspect];
+export const COMMANDS: RegisterCommand[] = [
+  registerInspect,
+  registerExport,
+  registerImport,
+  registerBackups,
+  registerRestore,
+];
