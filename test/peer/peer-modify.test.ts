@@ -105,6 +105,14 @@ describe('modify ops', () => {
     expect(basic(a).flds.length).toBe(basic(b).flds.length + 1);
   });
 
+  it('editNoteType changes styling and a template without a schema change', async () => {
+    const [b, a] = await apply({ op: 'editNoteType', noteType: 'basic', css: '.card { color: teal; }', qfmt: '<b>{{Front}}</b>' });
+    const basic = (d: CanonicalDump) => d.noteTypes.find((m) => m.name === 'Basic') as unknown as { css: string; tmpls: { qfmt: string }[] };
+    expect(basic(a).css).toBe('.card { color: teal; }');
+    expect(basic(a).tmpls[0]!.qfmt).toBe('<b>{{Front}}</b>');
+    expect(a.col.scm).toBe(b.col.scm);
+  });
+
   it('setConfig, editDeckConfig, suspend', async () => {
     const card = (await peer.dump(p)).cards[0]!;
     const [, a] = await apply(

@@ -61,7 +61,9 @@ export type PeerOp =
   | { op: 'setConfig'; key: string; value: unknown }
   | { op: 'editDeckConfig'; id: number; newPerDay: number }
   | { op: 'suspend'; cardIds: number[] }
-  | { op: 'advanceClock'; seconds: number };
+  | { op: 'advanceClock'; seconds: number }
+  /** a note type edit that is not a schema change (styling, first template's front side) */
+  | { op: 'editNoteType'; noteType?: PeerNoteType; css?: string; qfmt?: string };
 
 export interface DumpNote {
   id: number; guid: string; mid: number; mod: number; usn?: number; tags: string[];
