@@ -1,5 +1,6 @@
 import type { ErrorSpec } from './ankibridge-error.js';
 import { GeneralErrors } from './codes/general.js';
+import { UsbErrors } from './codes/usb.js';
 import { DaemonErrors } from './codes/daemon.js';
 import { ApiErrors } from './codes/api.js';
 import { PackageErrors } from './codes/package.js';
@@ -16,6 +17,7 @@ import { MergeErrors } from './codes/merge.js';
  */
 export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly errors: Readonly<Record<string, ErrorSpec & { code: string }>> }> = [
   { room: 'general', errors: GeneralErrors },
+  { room: 'usb', errors: UsbErrors },
   { room: 'daemon', errors: DaemonErrors },
   { room: 'api', errors: ApiErrors },
   { room: 'package', errors: PackageErrors },

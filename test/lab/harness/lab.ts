@@ -64,7 +64,7 @@ export interface Lab {
   run(cmd: string, opts?: { timeoutMs?: number }): Promise<string>;
   background(cmd: string, opts?: { timeoutMs?: number }): BackgroundCommand;
   /** A shell command line that runs a TypeScript file of this repo with node + tsx in the guest. */
-  nodeCmd(scriptRelToRepo: string, args?: readonly string[]): string;
+  nodeCmd(scriptRelToRepo: string, args?: readonly string[], opts?: { env?: Record<string, string>; nodeFlags?: readonly string[] }): string;
   plugPhone(dir: string, opts?: PlugOptions): Promise<{ id: string; plugMs: number; at: number }>;
   unplug(id?: string): Promise<{ ms: number }>;
   /** Makes a fresh folder on the host for a phone's storage. */
@@ -240,6 +240,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
                 if (re.test(all[i] as string)) return { line: all[i] as string, index: i, at: performance.now() };
               }
               assertAlive();
+              if (existsSync(rcPath)) throw new Error(`USB lab: the guest command ended before printing ${re}; output:\n${all.slice(-20).join('\n')}`);
               if (performance.now() - start > limit) {
                 throw new Error(`USB lab: no line ${re} from the guest in ${limit} ms; output:\n${all.slice(-20).join('\n')}`);
               }
@@ -248,8 +249,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           },
         };
       },
-      nodeCmd(script, args = []) {
-        return `cd ${shellQuote(REPO_ROOT)} && exec node --import tsx ${shellQuote(script)} ${args.map(shellQuote).join(' ')}`;
+      nodeCmd(script, args = [], opts = {}) {
+        const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+        const flags = (opts.nodeFlags ?? []).join(' ');
+        return `cd ${shellQuote(REPO_ROOT)} && exec env ${env} node ${flags} --import tsx ${shellQuote(script)} ${args.map(shellQuote).join(' ')}`;
       },
       async plugPhone(dir, opts = {}) {
         assertAlive();

@@ -1,0 +1,216 @@
+/**
+ * Writing a file to a phone so that a reader never takes a partial file for the real one.
+ *
+ * With rename (real Android phones, folders):
+ *   1. upload under a temporary name  ankibridge-<sha16>-<size>-NAME.part
+ *   2. read it back, compare size and SHA-256
+ *   3. rename the old NAME aside, rename the temporary to NAME, delete the old one
+ *   4. re-list the folder and check NAME has the size sent.
+ *   NAME is never partial: it is the old file, the verified new file, or (between the two
+ *   renames, milliseconds) absent.
+ *
+ * Without rename (QEMU's usb-mtp has no SetObjectPropValue):
+ *   1-2 as above; the verified temporary stays on the phone as the *marker*;
+ *   3. delete the old NAME, upload NAME again from the local source, read it back and verify;
+ *   4. only then delete the marker; re-list and check.
+ *   The window: during step 3 NAME is absent or being written. A reader detects it: while a
+ *   marker ankibridge-<sha16>-<size>-NAME.part exists beside NAME, NAME is complete only if its
+ *   size (and, when read, digest) equals the marker's. isIncomplete() and the finder apply this
+ *   rule, and recoverPending() finishes or rolls back such a write on the next plug-in.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeError } from '../errors/define.js';
+import { UsbErrors } from '../errors/codes/usb.js';
+import { joinPhonePath, parentAndName, type DeviceTransport, type Entry, type Source } from './transport.js';
+
+// The final name goes last: QEMU's usb-mtp loses track of a new file whose name is a prefix
+// of an existing one's (seen in the lab), so NAME must not be a prefix of its marker's name.
+const MARKER = /^ankibridge-([0-9a-f]{16})-(\d+)-(.+)\.part$/;
+
+export function markerName(finalName: string, sha256: string, size: number): string {
+  return `ankibridge-${sha256.slice(0, 16)}-${size}-${finalName}.part`;
+}
+
+export function parseMarker(name: string): { finalName: string; sha16: string; size: number } | null {
+  const m = MARKER.exec(name);
+  return m ? { finalName: m[3] as string, sha16: m[1] as string, size: Number(m[2]) } : null;
+}
+
+/** A file (by entry list of its folder) whose write is unfinished: a marker says another size. */
+export function isIncomplete(entries: readonly Entry[], name: string): boolean {
+  const markers = entries.map((e) => parseMarker(e.name)).filter((m) => m && m.finalName === name);
+  if (markers.length === 0) return false;
+  const file = entries.find((e) => e.name === name);
+  return !file || markers.some((m) => m && m.size !== file.size);
+}
+
+export async function digestOnDevice(t: DeviceTransport, path: string): Promise<{ size: number; sha256: string }> {
+  const h = createHash('sha256');
+  const size = await t.read(path, (c) => void h.update(c));
+  return { size, sha256: h.digest('hex') };
+}
+
+export interface SafeWriteResult {
+  readonly method: 'rename' | 'copy-verify';
+  readonly size: number;
+  readonly sha256: string;
+  readonly tempName: string;
+}
+
+/** Source over a local file (re-openable). */
+export async function fileSource(path: string): Promise<Source> {
+  const { size } = await stat(path);
+  return { size, open: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
+}
+
+/** Wraps a source so its bytes are hashed as they go out. */
+function hashing(source: Source, h: ReturnType<typeof createHash>): Source {
+  return {
+    size: source.size,
+    async *open() {
+      for await (const c of source.open()) {
+        h.update(c);
+        yield c;
+      }
+    },
+  };
+}
+
+async function verify(t: DeviceTransport, path: string, size: number, sha256: string): Promise<void> {
+  const got = await digestOnDevice(t, path);
+  if (got.size !== size || got.sha256 !== sha256) {
+    throw makeError(UsbErrors.VERIFY_FAILED, {
+      path, device: t.label,
+      reason: got.size !== size ? `${got.size} bytes instead of ${size}` : 'the SHA-256 digest differs',
+    });
+  }
+}
+
+async function removeQuietly(t: DeviceTransport, path: string): Promise<void> {
+  await t.remove(path).catch(() => undefined);
+}
+
+export async function safeWrite(t: DeviceTransport, path: string, source: Source, opts: { forceCopyFallback?: boolean } = {}): Promise<SafeWriteResult> {
+  const { dir, name } = parentAndName(path);
+  // the digest is needed for the marker's name before the upload, so hash the source first
+  const pre = createHash('sha256');
+  let counted = 0;
+  for await (const c of source.open()) {
+    pre.update(c);
+    counted += c.byteLength;
+  }
+  if (counted !== source.size) throw makeError(UsbErrors.VERIFY_FAILED, { path, device: 'this computer', reason: `the source gave ${counted} of ${source.size} bytes` });
+  const sha256 = pre.digest('hex');
+  const tempName = markerName(name, sha256, source.size);
+  const tempPath = joinPhonePath(dir, tempName);
+  const method = t.canRename && !opts.forceCopyFallback ? 'rename' : 'copy-verify';
+
+  if (await t.stat(tempPath)) await t.remove(tempPath); // left by an earlier failed attempt
+  const sent = createHash('sha256');
+  try {
+    await t.write(tempPath, hashing(source, sent));
+    if (sent.digest('hex') !== sha256) throw makeError(UsbErrors.VERIFY_FAILED, { path, device: 'this computer', reason: 'the source changed while it was sent' });
+    await verify(t, tempPath, source.size, sha256);
+  } catch (e) {
+    await removeQuietly(t, tempPath);
+    throw e;
+  }
+
+  if (method === 'rename') {
+    const old = await t.stat(path);
+    const asideName = `ankibridge-old-${randomBytes(4).toString('hex')}-${name}.part`;
+    if (old) await t.rename(path, asideName);
+    try {
+      await t.rename(tempPath, name);
+    } catch (e) {
+      if (old) await t.rename(joinPhonePath(dir, asideName), name).catch(() => undefined);
+      throw e;
+    }
+    if (old) await removeQuietly(t, joinPhonePath(dir, asideName));
+  } else {
+    if (await t.stat(path)) await t.remove(path);
+    try {
+      await t.write(path, source);
+      await verify(t, path, source.size, sha256);
+    } catch (e) {
+      // a partial NAME is removed when the phone is still there; the verified marker stays so
+      // that recoverPending() can finish the job
+      await removeQuietly(t, path);
+      throw e;
+    }
+    await t.remove(tempPath);
+  }
+  // MTP listings go stale: look again
+  const entry = (await t.list(dir)).find((e) => e.name === name);
+  if (!entry || entry.size !== source.size) {
+    throw makeError(UsbErrors.VERIFY_FAILED, { path, device: t.label, reason: 'the folder listing does not show the new file with its size' });
+  }
+  return { method, size: source.size, sha256, tempName };
+}
+
+export interface RecoveryAction {
+  readonly path: string;
+  readonly action: 'kept-final' | 'restored-from-marker' | 'removed-unverifiable-marker';
+}
+
+/**
+ * Finishes or rolls back writes that were interrupted (unplug, crash) in `dir`: for each marker,
+ * if NAME is complete (size and digest equal the marker's) the marker is deleted; otherwise NAME
+ * is replaced from the marker after checking the marker itself is intact.
+ */
+export async function recoverPending(t: DeviceTransport, dir: string): Promise<RecoveryAction[]> {
+  const actions: RecoveryAction[] = [];
+  for (const e of await t.list(dir)) {
+    const m = parseMarker(e.name);
+    if (!m) continue;
+    const finalPath = joinPhonePath(dir, m.finalName);
+    const final = await t.stat(finalPath);
+    if (final && final.size === m.size && (await digestOnDevice(t, finalPath)).sha256.startsWith(m.sha16)) {
+      await t.remove(e.path);
+      actions.push({ path: finalPath, action: 'kept-final' });
+      continue;
+    }
+    const marker = await digestOnDevice(t, e.path);
+    if (marker.size !== m.size || !marker.sha256.startsWith(m.sha16)) {
+      await t.remove(e.path); // the marker itself is partial: the write never got that far
+      actions.push({ path: finalPath, action: 'removed-unverifiable-marker' });
+      continue;
+    }
+    if (final) await t.remove(finalPath);
+    if (t.canRename) {
+      await t.rename(e.path, m.finalName);
+    } else {
+      const scratch = await mkdtemp(join(tmpdir(), 'ankibridge-recover-'));
+      try {
+        const local = join(scratch, 'copy');
+        await readToFile(t, e.path, local);
+        await t.write(finalPath, await fileSource(local));
+        await verify(t, finalPath, m.size, marker.sha256);
+        await t.remove(e.path);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+    actions.push({ path: finalPath, action: 'restored-from-marker' });
+  }
+  return actions;
+}
+
+/** Copies a device file into a local file, respecting the write stream's back-pressure. */
+export async function readToFile(t: DeviceTransport, path: string, local: string): Promise<number> {
+  const out = createWriteStream(local, { flags: 'wx' });
+  try {
+    const n = await t.read(path, async (c) => {
+      if (!out.write(c)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    });
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    return n;
+  } catch (e) {
+    out.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,107 @@
+/** The operations the guest driver offers to host-side tests (all run ankibridge's own code). */
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { loadUsb } from '../../../src/usb/node-usb.js';
+import type { HotplugWatcher } from '../../../src/usb/hotplug-watcher.js';
+import { openPhone } from '../../../src/usb/open-phone.js';
+import { fileSource, readToFile, recoverPending, safeWrite } from '../../../src/usb/safe-write.js';
+import { findAnkiDroid } from '../../../src/usb/ankidroid-finder.js';
+import type { DeviceTransport } from '../../../src/usb/transport.js';
+import type { MtpSession } from '../../../src/usb/mtp/session.js';
+
+export type GuestOp = (args: Record<string, unknown>) => Promise<unknown>;
+
+async function sha256File(path: string): Promise<string> {
+  const src = await fileSource(path);
+  const h = createHash('sha256');
+  for await (const c of src.open()) h.update(c);
+  return h.digest('hex');
+}
+
+export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
+  let phone: (DeviceTransport & { session: MtpSession }) | null = null;
+  const current = (): DeviceTransport & { session: MtpSession } => {
+    if (!phone) throw new Error('no phone open: call mtp.open first');
+    return phone;
+  };
+  const s = (a: Record<string, unknown>, k: string): string => String(a[k] ?? '');
+  return {
+    async exit() {
+      await phone?.close().catch(() => undefined);
+      return true;
+    },
+    async health() {
+      (globalThis as { gc?: () => void }).gc?.();
+      const access = await loadUsb();
+      const usbLib = access.ok ? access.lib.usb : null;
+      return {
+        counts: watcher.counts(),
+        phones: watcher.phones().map((p) => p.key),
+        resources: process.getActiveResourcesInfo(),
+        heapUsed: process.memoryUsage().heapUsed,
+        rss: process.memoryUsage().rss,
+        usbListeners: usbLib ? usbLib.listenerCount('attach') + usbLib.listenerCount('detach') : -1,
+        watcherListeners: watcher.listenerCount('phone'),
+      };
+    },
+    async 'mtp.open'(a) {
+      await phone?.close().catch(() => undefined);
+      phone = null;
+      const p = watcher.phones().find((x) => x.identity.mode === 'mtp');
+      if (!p) throw new Error('the watcher reports no MTP phone');
+      phone = await openPhone(p.device, p.identity, {
+        ...(a.dataTimeoutMs ? { dataTimeoutMs: Number(a.dataTimeoutMs) } : {}),
+        ...(a.inDepth ? { inDepth: Number(a.inDepth) } : {}),
+      });
+      const info = phone.session.deviceInfo;
+      return { manufacturer: info.manufacturer, model: info.model, serial: info.serialNumber, canRename: phone.canRename, storageId: phone.session && (phone as unknown as { storageId: number }).storageId, operations: [...info.operations].map((o) => o.toString(16)) };
+    },
+    async 'mtp.close'() {
+      await phone?.close();
+      phone = null;
+      return true;
+    },
+    async 'fs.list'(a) {
+      return current().list(s(a, 'dir'));
+    },
+    async 'fs.get'(a) {
+      const to = s(a, 'to');
+      await rm(to, { force: true });
+      const t0 = performance.now();
+      const size = await readToFile(current(), s(a, 'path'), to);
+      const ms = performance.now() - t0;
+      return { size, ms, sha256: await sha256File(to) };
+    },
+    async 'fs.put'(a) {
+      const t0 = performance.now();
+      await current().write(s(a, 'path'), await fileSource(s(a, 'from')));
+      return { ms: performance.now() - t0 };
+    },
+    async 'fs.safeWrite'(a) {
+      const t0 = performance.now();
+      const r = await safeWrite(current(), s(a, 'path'), await fileSource(s(a, 'from')), { forceCopyFallback: a.forceFallback === true });
+      return { ...r, ms: performance.now() - t0 };
+    },
+    async 'fs.remove'(a) {
+      await current().remove(s(a, 'path'));
+      return true;
+    },
+    async 'fs.rename'(a) {
+      await current().rename(s(a, 'path'), s(a, 'name'));
+      return true;
+    },
+    async 'fs.mkdir'(a) {
+      await current().mkdir(s(a, 'path'));
+      return true;
+    },
+    async 'fs.recover'(a) {
+      return recoverPending(current(), s(a, 'dir'));
+    },
+    async 'fs.find'() {
+      return findAnkiDroid(current());
+    },
+    async 'local.sha256'(a) {
+      return sha256File(s(a, 'path'));
+    },
+  };
+}
