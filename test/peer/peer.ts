@@ -153,6 +153,10 @@ export class AnkiPeer implements AsyncDisposable {
         resolve();
       });
     });
+    // A dead child makes stdin writes fail with EPIPE; the exit handler reports it, so the
+    // stream error must not become an uncaught exception.
+    child.stdin!.on('error', () => undefined);
+    child.on('error', (e) => this.failAll(new Error(`anki peer process error: ${e.message}`)));
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
       this.stderrTail = (this.stderrTail + s).slice(-8000);
