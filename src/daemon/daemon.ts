@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { makeError } from '../errors/index.js';
 import { DaemonErrors } from '../errors/codes/daemon.js';
+import type { FastifyInstance } from 'fastify';
 import { buildApiApp } from './api/app.js';
+import type { RouteSpec } from './api/route-table.js';
 import type { ApiContext } from './api/context.js';
 import { listenLoopback, type Listening } from './api/listen.js';
 import { DashboardSessions } from './api/sessions.js';
@@ -45,6 +47,9 @@ export interface RunningDaemon {
   url: string;
   ctx: ApiContext;
   log: Logger;
+  /** The API app, for `inject` in tests (the same app the sockets serve). */
+  app: FastifyInstance;
+  routes: RouteSpec[];
   /** Resolves when the daemon has fully stopped. */
   stopped: Promise<void>;
   stop(reason?: string): Promise<void>;
@@ -215,5 +220,5 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
     return stopPromise;
   }
 
-  return { paths, port: listening.port, url, ctx, log, stopped, stop };
+  return { paths, port: listening.port, url, ctx, log, app: api.app, routes: api.routes, stopped, stop };
 }

@@ -1,6 +1,7 @@
 import type { Json, JobHandler } from './jobs/types.js';
 import type { Migration } from './state/migrations.js';
 import type { DaemonProviders } from './providers.js';
+import { desktopCollectionFree } from './desktop-collection-free.js';
 
 /**
  * How another room plugs into the daemon: its state tables (numbered migrations), its job
@@ -14,4 +15,6 @@ export interface DaemonPlugin {
 }
 
 // One line per room's plugin (sync journal, backups, cloud sync, USB, desktop profile).
-export const INSTALLED_PLUGINS: DaemonPlugin[] = [];
+export const INSTALLED_PLUGINS: DaemonPlugin[] = [
+  { name: 'desktop collection probe', providers: { collectionFree: desktopCollectionFree } },
+];

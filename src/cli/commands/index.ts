@@ -5,6 +5,16 @@ import { registerExport } from './export.js';
 import { registerImport } from './import.js';
 import { registerBackups } from './backups.js';
 import { registerRestore } from './restore.js';
+import { registerDaemon } from './daemon.js';
+import { registerStatus } from './status.js';
+import { registerPause } from './pause.js';
+import { registerResume } from './resume.js';
+import { registerLogs } from './logs.js';
+import { registerConfig } from './config.js';
+import { registerService } from './service.js';
+import { registerDoctor } from './doctor.js';
+import { registerSync } from './sync.js';
+import { registerShutdown } from './shutdown.js';
 
 /** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
 export interface CliContext {
@@ -20,4 +30,14 @@ export const COMMANDS: RegisterCommand[] = [
   registerImport,
   registerBackups,
   registerRestore,
+  registerDaemon,
+  registerStatus,
+  registerPause,
+  registerResume,
+  registerLogs,
+  registerConfig,
+  registerService,
+  registerDoctor,
+  registerSync,
+  registerShutdown,
 ];

@@ -70,7 +70,7 @@ export class ConfigStore {
   patch(patch: unknown): DaemonConfig {
     const nextRaw = mergePatch(this.raw, patch);
     const r = validateConfig(nextRaw);
-    if (!r.ok) throw makeError(DaemonErrors.CONFIG_INVALID, { path: 'the patched config', reason: r.reason });
+    if (!r.ok) throw makeError(DaemonErrors.CONFIG_INVALID, { path: this.path, reason: `after the change, ${r.reason}` });
     writeFileAtomic(this.path, `${JSON.stringify(nextRaw, null, 2)}\n`);
     this.raw = nextRaw;
     this.apply(r.config);
