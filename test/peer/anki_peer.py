@@ -540,15 +540,26 @@ def cmd_check(args: dict[str, Any]) -> Any:
     path = col_path(args)
 
     def run(col: Collection) -> Any:
-        integrity = col.db.scalar("pragma integrity_check")
-        problems = [] if integrity == "ok" else [f"integrity_check: {integrity}"]
+        integrity = [str(r) for r in col.db.list("pragma integrity_check")]
+        problems = [] if integrity == ["ok"] else [f"integrity_check: {r}" for r in integrity]
         text, ok = col.fix_integrity()
         if not ok:
             problems.extend(p for p in text.split("\n") if p and p not in REBUILT_MARKERS
                             and p != col.tr.database_check_rebuilt())
         return {"ok": not problems, "problems": problems}
 
-    return with_col(path, run)
+    if not os.path.exists(path):
+        raise PeerError("NotFound", f"no collection at {path}")
+    try:
+        return with_col(path, run)
+    except PeerError:
+        raise
+    except Exception as e:
+        if "already open" in str(e) or "locked" in str(e):
+            raise PeerError("Locked", f"{path} is open elsewhere: {e}") from e
+        # a file Anki cannot even open (corrupt, not SQLite, too new) fails the check; it is a
+        # finding about the file, not a failure of the peer
+        return {"ok": False, "problems": [f"{type(e).__name__}: {e}"]}
 
 
 def cmd_dump(args: dict[str, Any]) -> Any:

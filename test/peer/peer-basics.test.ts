@@ -1,9 +1,16 @@
 // The peer itself: creating, dumping, checking and failing cleanly, against real Anki.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnkiPeer, PeerError, peerPython } from './peer.js';
+import { AnkiPeer, PeerError, REPO_ROOT, peerPython } from './peer.js';
+
+const fixture = (name: string): string => path.join(REPO_ROOT, 'test/fixtures', name);
+function copyAs(src: string, dest: string): string {
+  mkdirSync(path.dirname(dest), { recursive: true });
+  copyFileSync(src, dest);
+  return dest;
+}
 
 let peer: AnkiPeer;
 let dir: string;
@@ -93,6 +100,40 @@ describe('createCollection + dump', () => {
     expect(d.decks[0]).not.toHaveProperty('usn');
     expect(d.graves).toBeUndefined();
     expect(d.configMeta).toBeUndefined();
+  });
+});
+
+describe('real files', () => {
+  it('check reports files Anki cannot use instead of failing', async () => {
+    const corrupt = copyAs(fixture('collections/ankidroid-initial_version_2_12_1_corrupt_regular.anki2'), path.join(dir, 'c1', 'collection.anki2'));
+    const tooNew = copyAs(fixture('collections/ankidroid-schema250.anki2'), path.join(dir, 'c2', 'collection.anki2'));
+    expect(await peer.check(corrupt)).toMatchObject({ ok: false, problems: [expect.stringMatching(/malformed/)] });
+    expect(await peer.check(tooNew)).toMatchObject({ ok: false, problems: [expect.stringMatching(/FileTooNew/)] });
+  });
+
+  it('opening an older schema upgrades it the same way every time (copies dump equal)', async () => {
+    const src = fixture('collections/ankidroid-schema16.anki2');
+    const a = copyAs(src, path.join(dir, 'u1', 'collection.anki2'));
+    const b = copyAs(src, path.join(dir, 'u2', 'collection.anki2'));
+    const da = await peer.dump(a);
+    await new Promise((r) => setTimeout(r, 1100)); // a later clock second must not show up
+    expect(await peer.dump(b)).toEqual(da);
+    expect(da.col.ver).toBe(18);
+    expect(da.decks.map((d) => d.name)).toContain('ThisIsSchema16');
+  });
+
+  it('a package imported twice (colpkg replace) differs only in what ignoreSync drops', async () => {
+    const pkg = fixture('packages/ankidroid-templates.apkg'); // legacy 1, with review history
+    const a = path.join(dir, 'i1', 'collection.anki2');
+    const b = path.join(dir, 'i2', 'collection.anki2');
+    await peer.importPackage({ path: a, pkg, kind: 'colpkg' });
+    await new Promise((r) => setTimeout(r, 1100));
+    await peer.importPackage({ path: b, pkg, kind: 'colpkg' });
+    const [da, db] = [await peer.dump(a), await peer.dump(b)];
+    expect(da.revlog.length).toBeGreaterThan(0);
+    expect(db.col.scm).not.toBe(da.col.scm); // colpkg import stamps scm (and mod) with "now"
+    expect({ ...db, col: { ...db.col, mod: 0, scm: 0 } }).toEqual({ ...da, col: { ...da.col, mod: 0, scm: 0 } });
+    expect(await peer.dump(b, { ignoreSync: true })).toEqual(await peer.dump(a, { ignoreSync: true }));
   });
 });
 

@@ -38,6 +38,7 @@ describe('hold', () => {
       // another real Anki process cannot open it, nor can plain SQLite read it
       // (Anki words SQLITE_BUSY as "Anki already open, or media currently syncing.")
       await expect(other.dump(p)).rejects.toThrow(/Anki already open/);
+      await expect(other.check(p)).rejects.toMatchObject({ type: 'Locked' }); // not "corrupt"
       expect(() => readWithSqlite(p)).toThrow(/database is locked/);
       // the WAL file is there as with a running Anki Desktop
       expect(existsSync(`${p}-wal`)).toBe(true);
