@@ -54,6 +54,9 @@ export function comparable(d: CanonicalDump): Omit<CanonicalDump, 'media'> {
 }
 
 export class Oracle {
+  /** How often continuePair found the two clients different after syncing (Anki's tie rules). */
+  resyncs = 0;
+
   private constructor(
     readonly peer: AnkiPeer,
     readonly server: SyncServer,
@@ -108,7 +111,12 @@ export class Oracle {
   async continuePair(pair: Pair, name: string): Promise<Pair> {
     await this.sync(pair.b);
     const [da, db] = await Promise.all([this.peer.dump(pair.a, { ignoreSync: true }), this.peer.dump(pair.b, { ignoreSync: true })]);
-    if (JSON.stringify(comparable(da)) !== JSON.stringify(comparable(db))) return this.freshPair(pair.a, name);
+    if (JSON.stringify(comparable(da)) !== JSON.stringify(comparable(db))) {
+      const from = path.join(this.root, `${name}-resync`, 'collection.anki2');
+      copyCollection(pair.a, from); // freshPair clears the pair's folder
+      this.resyncs++;
+      return this.freshPair(from, name);
+    }
     copyCollection(pair.a, pair.base);
     return { ...pair, baseDump: da };
   }

@@ -1,13 +1,17 @@
 // Must-show 1–3 of issue 4: named scenarios, each run through real Anki's sync server (the
 // oracle) and through our merge; the dumps must be equal, the invariants must hold and real
 // Anki's "Check Database" must find nothing in the merged file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Oracle, comparable, dumpDiff, type Op, type Pair } from './harness.js';
 import type { CanonicalDump } from '../peer/peer.js';
-import type { MergeReport } from '../../src/apkg/merge/index.js';
+import { mergeCollections, type MergeReport } from '../../src/apkg/merge/index.js';
+import { MergeErrors } from '../../src/errors/codes/merge.js';
+import { openPackage } from '../../src/apkg/package/index.js';
 
 let oracle: Oracle;
 let root: string;
@@ -257,3 +261,107 @@ describe('merge equals Anki sync (oracle), named scenarios', () => {
     s.expect?.({ report: r.report, merged: r.merged, base: pair.baseDump });
   });
 });
+
+describe('merge refusals and inputs (real collections from the peer)', () => {
+  it('a schema change on the phone: named error, nothing written, inputs untouched; Anki itself asks for a full sync', async () => {
+    pair = await oracle.freshPair(source, 'schema');
+    await oracle.modify(pair.a, [{ op: 'review', count: 1 }]);
+    await oracle.modify(pair.b, [{ op: 'changeSchema' }]);
+    const out = path.join(pair.dir, 'out', 'merged.anki2');
+    mkdirSync(path.dirname(out), { recursive: true });
+    const before = [pair.base, pair.a, pair.b].map(digest);
+    let err: unknown;
+    try {
+      mergeCollections({ base: pair.base, desktop: pair.a, phone: pair.b, out });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: MergeErrors.SCHEMA_CHANGED.code, details: { side: 'phone' } });
+    expect((err as Error).message).toMatch(/phone collection had a structural change/);
+    expect(readdirSync(path.dirname(out))).toEqual([]);
+    expect([pair.base, pair.a, pair.b].map(digest)).toEqual(before);
+    // the oracle for this rule: A syncs normally, then B is told a one-way sync is needed
+    expect((await oracle.peer.sync({ path: pair.a, endpoint: oracle.server.endpoint, hkey: await hkey() })).did).toBe('normal');
+    expect((await oracle.peer.sync({ path: pair.b, endpoint: oracle.server.endpoint, hkey: await hkey() })).required).toMatch(/^full/);
+  });
+
+  it('a different collection on one side: NOT_SAME_COLLECTION; a non-collection file: a COLLECTION error', async () => {
+    pair = await oracle.freshPair(source, 'other');
+    const other = path.join(root, 'stranger', 'collection.anki2');
+    rmSync(path.dirname(other), { recursive: true, force: true });
+    await oracle.peer.createCollection({ path: other, notes: 3, seed: 99 });
+    const out = path.join(pair.dir, 'merged.anki2');
+    expect(() => mergeCollections({ base: pair.base, desktop: pair.a, phone: other, out })).toThrow(
+      expect.objectContaining({ code: MergeErrors.NOT_SAME_COLLECTION.code }),
+    );
+    const junk = path.join(pair.dir, 'junk.anki2');
+    writeFileSync(junk, 'not a database at all, just some text that is long enough to have a header'.repeat(3));
+    expect(() => mergeCollections({ base: pair.base, desktop: junk, phone: pair.b, out })).toThrow(
+      expect.objectContaining({ code: 'ANKIBRIDGE_ERR_COLLECTION_NOT_SQLITE' }),
+    );
+    expect(readdirSync(pair.dir).filter((f) => f.startsWith('merged'))).toEqual([]);
+  });
+
+  it('a phone collection from a legacy (schema 11) package merges to the same result as its schema-18 original', async () => {
+    pair = await oracle.freshPair(source, 'legacy');
+    const ctx = ctxOf(pair.baseDump);
+    const r = await oracle.runCase(pair, {
+      desktop: [{ op: 'editNote', noteId: ctx.note(1), field: 0, value: 'desk' }, { op: 'reviewCard', cardId: ctx.card(5), ease: 3 }],
+      phone: [{ op: 'addNotes', count: 2, tags: ['legacy'] }, { op: 'reviewCard', cardId: ctx.card(6), ease: 2 }],
+    });
+    expect(dumpDiff(comparable(r.oracle), comparable(r.merged))).toEqual([]);
+    const pkg = path.join(pair.dir, 'phone-legacy.colpkg');
+    const phoneCopy = path.join(pair.dir, 'phone-export', 'collection.anki2');
+    mkdirSync(path.dirname(phoneCopy), { recursive: true });
+    copyFileSync(r.files.phone, phoneCopy);
+    await oracle.peer.exportPackage({ path: phoneCopy, out: pkg, kind: 'colpkg', legacy: true, withMedia: false });
+    await using opened = await openPackage(pkg);
+    const ver = new Database(opened.collectionPath, { readonly: true });
+    expect(ver.prepare('SELECT ver FROM col').pluck().get()).toBe(11);
+    ver.close();
+    const out = path.join(pair.dir, 'merged-from-legacy.anki2');
+    // The export stamps a new scm on the exported copy (a colpkg is a one-way copy): that is the
+    // phone's known scm now, exactly as the daemon records it after a push.
+    const legacyScm = (() => {
+      const d = new Database(opened.collectionPath, { readonly: true });
+      try {
+        return d.prepare('SELECT scm FROM col').pluck().get() as number;
+      } finally {
+        d.close();
+      }
+    })();
+    mergeCollections({ base: r.files.base, desktop: r.files.desktop, phone: opened.collectionPath, out, expectedScm: { phone: legacyScm } });
+    const probe = path.join(pair.dir, 'probe-legacy', 'collection.anki2');
+    mkdirSync(path.dirname(probe), { recursive: true });
+    copyFileSync(out, probe);
+    expect(dumpDiff(comparable(r.merged), comparable(await oracle.peer.dump(probe, { ignoreSync: true })))).toEqual([]);
+    expect(await oracle.peer.check(probe)).toEqual({ ok: true, problems: [] });
+  });
+
+  it('the report is plain JSON', async () => {
+    pair = await oracle.freshPair(source, 'json');
+    const ctx = ctxOf(pair.baseDump);
+    const r = await oracle.runCase(pair, {
+      desktop: [{ op: 'editNote', noteId: ctx.note(2), field: 0, value: 'd' }],
+      phone: [{ op: 'editNote', noteId: ctx.note(2), field: 0, value: 'p' }, { op: 'deleteNotes', noteIds: [ctx.note(3)] }],
+      between: 1.1,
+    });
+    expect(JSON.parse(JSON.stringify(r.report))).toEqual(r.report);
+    expect(r.report).toMatchObject({
+      desktop: { notesEdited: 1, notesDeleted: 0 },
+      phone: { notesEdited: 1, notesDeleted: 1 },
+      conflictCount: 1,
+      conflicts: [{ kind: 'note', id: ctx.note(2), winner: 'phone', reason: 'newer' }],
+    });
+  });
+});
+
+let cachedKey: string | undefined;
+async function hkey(): Promise<string> {
+  cachedKey ??= (await oracle.peer.syncLogin({ endpoint: oracle.server.endpoint, user: 'merge', password: 'pw' })).hkey;
+  return cachedKey;
+}
+
+function digest(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}

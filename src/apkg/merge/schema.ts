@@ -7,6 +7,8 @@ import { makeError } from '../../errors/define.js';
 import { MergeErrors } from '../../errors/codes/merge.js';
 import { readSqliteHeader, translateSqliteError } from '../sqlite.js';
 import { detectSchema } from '../collection/schema.js';
+import { upgradeToSchema18 } from '../collection/convert.js';
+import path from 'node:path';
 import type { Role } from './inputs.js';
 
 /** col.ver of one of the merge's private copies. */
@@ -26,9 +28,16 @@ export function schemaVersion(file: string): number {
   }
 }
 
-/** Returns a schema-18 file with the content of `file` (the file itself when it already is). */
-export function ensureSchema18(file: string, role: Role, _scratch: string): string {
+/**
+ * Returns a schema-18 file with the content of `file` (the file itself when it already is;
+ * else a conversion in `scratch`, made by the collection engineer's upgradeToSchema18, which
+ * does what Anki does when it opens an older file).
+ */
+export function ensureSchema18(file: string, role: Role, scratch: string): string {
   const ver = schemaVersion(file);
   if (ver === 18) return file;
-  throw makeError(MergeErrors.UNSUPPORTED_SCHEMA, { side: role, ver });
+  if (ver < 11 || ver > 18) throw makeError(MergeErrors.UNSUPPORTED_SCHEMA, { side: role, ver });
+  const out = path.join(scratch, `${role}-schema18.anki2`);
+  upgradeToSchema18(file, out);
+  return out;
 }
