@@ -6,6 +6,8 @@
  *
  * Test hook: ANKIBRIDGE_TEST_KILL_AT_JOURNAL_WRITE=n makes the process SIGKILL itself right
  * after its n-th journal write is committed: a crash at every step boundary, on demand.
+ * ANKIBRIDGE_TEST_KILL_AFTER_STEP=<step> kills it after the step's work is done but before the
+ * journal says so (e.g. after the rename of an install, before "install done").
  */
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +40,10 @@ function afterJournalWrite(): void {
   if (Number.isInteger(killAt) && killAt > 0 && journalWrites === killAt) process.kill(process.pid, 'SIGKILL');
 }
 
+function afterStepWork(step: string): void {
+  if (process.env.ANKIBRIDGE_TEST_KILL_AFTER_STEP === step) process.kill(process.pid, 'SIGKILL');
+}
+
 export function newTxnId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${t}-${randomBytes(3).toString('hex')}`;
@@ -68,6 +74,7 @@ export class Journal {
   run<T extends Record<string, unknown> | void>(txnId: string, step: string, fn: () => T): T {
     this.step(txnId, step, 'begun');
     const out = fn();
+    afterStepWork(step);
     this.step(txnId, step, 'done', out === undefined ? undefined : (out as Record<string, unknown>));
     return out;
   }
@@ -75,6 +82,7 @@ export class Journal {
   async runAsync<T extends Record<string, unknown> | void>(txnId: string, step: string, fn: () => Promise<T>): Promise<T> {
     this.step(txnId, step, 'begun');
     const out = await fn();
+    afterStepWork(step);
     this.step(txnId, step, 'done', out === undefined ? undefined : (out as Record<string, unknown>));
     return out;
   }
