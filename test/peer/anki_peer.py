@@ -48,6 +48,13 @@ class PeerError(Exception):
         self.type = type_
 
 
+class Args(dict):
+    """Request arguments: a missing required one is a BadArgs error naming it."""
+
+    def __missing__(self, key: str) -> Any:
+        raise PeerError("BadArgs", f"missing argument '{key}'")
+
+
 NOTE_TYPES = {
     "basic": "Basic",
     "reversed": "Basic (and reversed card)",
@@ -449,7 +456,7 @@ def cmd_modify(args: dict[str, Any]) -> Any:
     def run(col: Collection) -> Any:
         for i, o in enumerate(ops):
             try:
-                OPS[o["op"]](col, o, rng)
+                OPS[o["op"]](col, Args(o), rng)
             except PeerError as e:
                 raise PeerError(e.type, f"op {i} ({o['op']}): {e}") from e
             except Exception as e:  # name the op that failed
@@ -703,7 +710,7 @@ def serve() -> None:
             fn = COMMANDS.get(req.get("cmd"))
             if fn is None:
                 raise PeerError("UnknownCommand", f"unknown command {req.get('cmd')!r}; known: {', '.join(COMMANDS)}")
-            result = fn(req.get("args") or {})
+            result = fn(Args(req.get("args") or {}))
             answer({"id": rid, "ok": True, "result": result})
         except PeerError as e:
             answer({"id": rid, "ok": False, "error": {"type": e.type, "message": str(e)}})

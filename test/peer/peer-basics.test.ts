@@ -144,6 +144,12 @@ describe('failures', () => {
     await expect(peer.dump(missing)).rejects.toMatchObject({ name: 'PeerError', type: 'NotFound' });
     await expect(peer.call('noSuchCommand', {})).rejects.toBeInstanceOf(PeerError);
     await expect(peer.check(path.join(dir, 'bad.colpkg'))).rejects.toMatchObject({ type: 'BadArgs' });
+    await expect(peer.call('exportPackage', { path: path.join(dir, 'a', 'collection.anki2'), kind: 'apkg' })).rejects.toThrow(
+      /BadArgs: missing argument 'out'/,
+    );
+    await expect(peer.call('modify', { path: path.join(dir, 'a', 'collection.anki2'), ops: [{ op: 'addDeck' }] })).rejects.toThrow(
+      /op 0 \(addDeck\): missing argument 'name'/,
+    );
     // an exception inside Anki itself (note id that does not exist)
     await expect(
       peer.modify(path.join(dir, 'a', 'collection.anki2'), [{ op: 'editNote', noteId: 1, field: 0, value: 'x' }]),
