@@ -5,7 +5,7 @@
  *   await using peer = await AnkiPeer.start();
  *   await peer.createCollection({ path, notes: 100, seed: 1, reviewsPerCard: 3 });
  *
- * Contract: /tmp/peer-api.md (shared with the other rooms); it may grow, never break.
+ * Contract: test/peer/README.md (as built; shared with the other rooms): it may grow, never break.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
