@@ -159,6 +159,7 @@ describe('API security', () => {
     expect(page0.statusCode).toBe(200);
     expect(page0.headers['content-type']).toMatch(/text\/html/);
     const s = await inject({ method: 'POST', url: '/api/v1/session', headers: { authorization: `Bearer ${write}` } });
+    expect(s.statusCode, s.body).toBe(200);
     const path = (s.json() as { path: string }).path;
     const login = await inject({ url: path });
     expect(login.statusCode).toBe(303);

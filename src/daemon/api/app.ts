@@ -41,6 +41,11 @@ export async function buildApiApp(ctx: ApiContext): Promise<ApiApp> {
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Errors fastify raises before routing (a bad %-escape in the URL): same catalogued body and headers.
+    frameworkErrors: (error, _req, reply) => {
+      const err = makeError(ApiErrors.BAD_REQUEST, { reason: error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : 'the request could not be routed' });
+      void reply.code(400).headers(API_HEADERS).type('application/json; charset=utf-8').send(errorBody(err));
+    },
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return;
       const body = clientErrorBody(err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the HTTP request is malformed');
@@ -57,8 +62,11 @@ export async function buildApiApp(ctx: ApiContext): Promise<ApiApp> {
     if (httpPart !== 'body') return lenient.compile(schema);
     // A POST without a body means "no options"; a body that is there must match exactly.
     const validate = strict.compile(schema);
-    const check = (data: unknown) => data === undefined || validate(data);
-    return Object.assign(check, { get errors() { return validate.errors; } });
+    // fastify hands an absent body over as null; a JSON `null` body is refused by the preValidation hook.
+    const check = (data: unknown) => data === null || data === undefined || validate(data);
+    // fastify reads `.errors` after a failed check: a live getter (Object.assign would copy undefined).
+    Object.defineProperty(check, 'errors', { get: () => validate.errors });
+    return check;
   });
   // Only JSON bodies: anything else is refused with a catalogued 415.
   app.removeAllContentTypeParsers();
@@ -69,6 +77,10 @@ export async function buildApiApp(ctx: ApiContext): Promise<ApiApp> {
     void reply.headers(API_HEADERS);
   });
   app.addHook('onRequest', securityHook(ctx));
+  // JSON `null` parses, but no endpoint takes it; without this a handler would see null for its object.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === null) throw makeError(ApiErrors.BAD_REQUEST, { reason: 'the body must be a JSON object, not null' });
+  });
   app.addHook('onResponse', async (req, reply) => {
     // Path only: a query may hold a login code. Headers (with tokens) are never logged.
     const line = { method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
