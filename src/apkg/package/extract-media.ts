@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './write-file.js';
+import { syncFiles, writeFileAtomic } from './write-file.js';
 import type { MediaEntryInfo } from './media-map.js';
 import type { ExtractMediaOptions } from './types.js';
 import { isNormalizedMediaName } from './media-name.js';
@@ -30,11 +30,14 @@ export async function extractMediaFiles(
     if (opts.skipExistingSameContent && (await sameContent(target, entry))) {
       skipped.push(entry.name);
     } else {
-      await writeFileAtomic(target, open(entry), 0o644);
+      // Each file is renamed into place only when whole and verified; durability for the
+      // batch comes from one sync pass at the end (a sync per file would cost a journal commit each).
+      await writeFileAtomic(target, open(entry), { mode: 0o644, durable: false });
       written.push(entry.name);
     }
     opts.onProgress?.({ phase: 'media', done: written.length + skipped.length, total });
   }
+  if (opts.durable ?? true) await syncFiles(written.map((n) => path.join(toDir, n)), toDir);
   return { written, skipped };
 }
 

@@ -5,10 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { makeError } from '../../errors/define.js';
-import { CollectionErrors } from '../../errors/codes/collection.js';
 import { openCollectionDb } from '../sqlite.js';
 import { detectSchema } from '../collection/schema.js';
+import { downgradeToSchema11, upgradeToSchema18 } from '../collection/convert.js';
 import { snapshotCollection } from './snapshot.js';
 import { renamePath } from './validate.js';
 
@@ -33,5 +32,12 @@ export async function prepareSourceCollection(src: string, wantSchema: 11 | 18, 
     throw renamePath(e, snapshot, src);
   }
   if (ver === wantSchema) return { file: snapshot, size: (await stat(snapshot)).size, schema: ver };
-  throw makeError(CollectionErrors.CONVERT_FAILED, { path: src, to: wantSchema, reason: `the collection has schema ${ver}` });
+  const converted = path.join(workDir, `schema${wantSchema}.anki2`);
+  try {
+    if (wantSchema === 11) downgradeToSchema11(snapshot, converted);
+    else upgradeToSchema18(snapshot, converted);
+  } catch (e) {
+    throw renamePath(e, snapshot, src);
+  }
+  return { file: converted, size: (await stat(converted)).size, schema: wantSchema };
 }

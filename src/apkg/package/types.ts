@@ -18,6 +18,8 @@ export interface ExtractMediaOptions {
   /** Leave a file that is already there with the same content (sha1, or size for legacy). */
   skipExistingSameContent?: boolean;
   onProgress?(p: Progress): void;
+  /** fsync the written files and the folder before returning (default true). */
+  durable?: boolean;
 }
 
 export interface OpenedPackage extends AsyncDisposable {

@@ -42,8 +42,8 @@ export async function markRollbackJournal(file: string): Promise<void> {
     const head = Buffer.alloc(20);
     const { bytesRead } = await fh.read(head, 0, 20, 0);
     if (bytesRead === 20 && head.toString('latin1', 0, 16) === 'SQLite format 3\0' && head[18] === 2 && head[19] === 2) {
+      // No fsync: the file lives in our private temp folder and is worthless after a crash.
       await fh.write(Buffer.from([1, 1]), 0, 2, 18);
-      await fh.sync();
     }
   } finally {
     await fh.close();

@@ -7,8 +7,19 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
+export interface WriteFileOptions {
+  mode?: number;
+  /**
+   * fsync the file and its folder before/after the rename (default true). Files in our private
+   * temp folder skip it (they are worthless after a crash); batches may sync once at the end.
+   */
+  durable?: boolean;
+}
+
 /** Writes chunks to `file` atomically; returns the byte count. */
-export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer>, mode = 0o600): Promise<number> {
+export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer>, opts: WriteFileOptions = {}): Promise<number> {
+  const mode = opts.mode ?? 0o600;
+  const durable = opts.durable ?? true;
   const tmp = temporaryNameFor(file);
   const fh = await open(tmp, 'wx', mode);
   let bytes = 0;
@@ -17,7 +28,7 @@ export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer
       await fh.write(chunk);
       bytes += chunk.length;
     }
-    await fh.sync();
+    if (durable) await fh.sync();
     await fh.close();
   } catch (e) {
     await fh.close().catch(() => undefined);
@@ -30,7 +41,7 @@ export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
-  await syncDir(path.dirname(file));
+  if (durable) await syncDir(path.dirname(file));
   return bytes;
 }
 
@@ -50,4 +61,17 @@ export async function syncDir(dir: string): Promise<void> {
   } catch {
     // Some platforms (Windows) cannot open or fsync a folder; the rename itself is still atomic.
   }
+}
+
+/** fsync a batch of files already written, then their folder (one journal commit covers most). */
+export async function syncFiles(files: readonly string[], dir: string): Promise<void> {
+  for (const f of files) {
+    const fh = await open(f, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+  await syncDir(dir);
 }

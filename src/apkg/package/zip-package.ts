@@ -40,6 +40,7 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       decodedEntry(zip, colEntry, zstd, colLimit, () =>
         makeError(PackageErrors.ZIP_BOMB, { path: file, reason: `the collection decompresses to more than ${colLimit} bytes` }),
       ),
+      { durable: false },
     );
     await markRollbackJournal(collectionPath);
     validateExtractedCollection(collectionPath, `${file} (${colName})`);

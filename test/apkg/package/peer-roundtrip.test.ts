@@ -124,7 +124,7 @@ describe('Anki writes → we read', () => {
 });
 
 describe('we write → Anki imports (replace)', () => {
-  for (const format of ['latest'] as const) {
+  for (const format of ['latest', 'legacy2'] as const) {
     it(`${format} colpkg: Anki's check finds nothing; content, history and media bytes equal`, async () => {
       const before = sha256(src);
       const besideBefore = readdirSync(path.dirname(src)).sort();
@@ -150,6 +150,27 @@ describe('we write → Anki imports (replace)', () => {
       }
     });
   }
+
+  it('a schema-11 collection (from a legacy package) written as latest: upgraded, imports equal', async () => {
+    const legacyPkg = path.join(dir, 'anki-legacy-for-upgrade.colpkg');
+    await peer.exportPackage({ path: src, out: legacyPkg, kind: 'colpkg', legacy: true, withMedia: true });
+    const pkg = await openPackage(legacyPkg);
+    const out = path.join(dir, 'upgraded.colpkg');
+    try {
+      const media = path.join(dir, 'upgrade-media');
+      await pkg.extractMedia(media);
+      await writeColpkg({ collectionPath: pkg.collectionPath, mediaDir: media, out });
+    } finally {
+      await pkg.dispose();
+    }
+    const check = await openPackage(out);
+    expect(check.format).toBe('latest');
+    await check.dispose();
+    const dst = path.join(dir, 'import-upgraded', 'collection.anki2');
+    await peer.importPackage({ path: dst, pkg: out, kind: 'colpkg' });
+    expect(await peer.check(dst)).toEqual({ ok: true, problems: [] });
+    expect(await peer.dump(dst, { ignoreSync: true })).toEqual(base);
+  });
 
   it('our dummy collection.anki2 is what an old client imports: one note asking to update', async () => {
     const dummy = path.join(dir, 'dummy', 'dummy.anki2');
