@@ -1,5 +1,5 @@
 // Two real Anki clients converge through Anki's own sync server, driven by the peer.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,16 @@ afterAll(async () => {
 });
 
 describe('sync through anki.syncserver', () => {
+  it('servers start side by side on their own ports; stop() ends the process and removes its folder', async () => {
+    const other = await startSyncServer();
+    expect(other.endpoint).not.toBe(server.endpoint);
+    expect(other.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    await expect(peer.syncLogin({ endpoint: other.endpoint, user: 'user', password: 'pass' })).resolves.toMatchObject({ hkey: expect.any(String) });
+    await other.stop();
+    expect(existsSync(other.dataDir)).toBe(false);
+    expect(() => process.kill(other.pid!, 0)).toThrow(/ESRCH/);
+  });
+
   it('rejects a wrong password with a typed error', async () => {
     await expect(peer.syncLogin({ endpoint: server.endpoint, user: 'alice', password: 'wrong' })).rejects.toMatchObject({
       name: 'PeerError',

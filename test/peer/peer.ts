@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -329,18 +328,6 @@ export interface SyncServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resolves when anything answers HTTP at url (no keep-alive: no socket outlives the probe). */
 function httpAnswers(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -353,30 +340,36 @@ function httpAnswers(url: string): Promise<void> {
   });
 }
 
-/** `python -m anki.syncserver` bound to 127.0.0.1 on a free port with a temporary data folder. */
+/** `python -m anki.syncserver` bound to 127.0.0.1 with a temporary data folder. The port is
+ *  chosen by the OS (SYNC_PORT=0) and read from the server's own "listening addr=…" log line, so
+ *  parallel test files never race for a port. */
 export async function startSyncServer(opts: {
   users?: { user: string; password: string }[];
 } = {}): Promise<SyncServer> {
   const py = peerPython();
   const users = opts.users ?? [{ user: 'user', password: 'pass' }];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ankibridge-syncserver-'));
-  const port = await freePort();
   const env: NodeJS.ProcessEnv = {
-    ...process.env, SYNC_HOST: '127.0.0.1', SYNC_PORT: String(port), SYNC_BASE: dataDir,
-    RUST_LOG: process.env.RUST_LOG ?? 'anki=info',
+    ...process.env, SYNC_HOST: '127.0.0.1', SYNC_PORT: '0', SYNC_BASE: dataDir,
+    RUST_LOG: 'anki=info', NO_COLOR: '1',
   };
   users.forEach((u, i) => (env[`SYNC_USER${i + 1}`] = `${u.user}:${u.password}`));
   const child = spawn(py, ['-m', 'anki.syncserver'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
+  let port = 0;
   const onData = (b: Buffer): void => {
     log = (log + b.toString('utf8')).slice(-8000);
+    if (!port) {
+      // eslint-disable-next-line no-control-regex
+      const m = /listening\s+addr\S*?=\S*?127\.0\.0\.1:(\d+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ''));
+      if (m) port = Number(m[1]);
+    }
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   child.once('error', () => undefined);
-  const endpoint = `http://127.0.0.1:${port}/`;
 
   const stop = async (): Promise<void> => {
     if (!exited) {
@@ -388,7 +381,7 @@ export async function startSyncServer(opts: {
     rmSync(dataDir, { recursive: true, force: true });
   };
 
-  // Ready when it answers HTTP (any status) on the port.
+  // Ready once it has logged its address and answers HTTP (any status) there.
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) {
@@ -396,15 +389,18 @@ export async function startSyncServer(opts: {
       throw new Error(`anki sync server exited at start:\n${log}`);
     }
     try {
-      await httpAnswers(`${endpoint}health`);
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`anki sync server did not answer on ${endpoint} within 30 s:\n${log}`);
+      if (port) {
+        await httpAnswers(`http://127.0.0.1:${port}/health`);
+        break;
       }
-      await new Promise((r) => setTimeout(r, 100));
+    } catch {
+      // not answering yet
     }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`anki sync server did not come up within 30 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
-  return { endpoint, dataDir, pid: child.pid, stop };
+  return { endpoint: `http://127.0.0.1:${port}/`, dataDir, pid: child.pid, stop };
 }
