@@ -97,14 +97,15 @@ describe('API security', () => {
 
   it('refuses browser requests from other origins (Origin, Referer, Sec-Fetch-Site) and accepts its own', async () => {
     const auth = { authorization: `Bearer ${write}` };
-    for (const headers of [
+    const cases: Array<Record<string, string>> = [
       { origin: 'http://evil.example' },
       { origin: 'null' },
       { origin: `http://localhost:${d.port + 1}` },
       { origin: `https://127.0.0.1:${d.port}` },
       { referer: 'http://evil.example/page' },
       { 'sec-fetch-site': 'cross-site' },
-    ]) {
+    ];
+    for (const headers of cases) {
       const res = await raw({ path: '/api/v1/pause', method: 'POST', headers: { ...auth, ...headers } });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expectCatalogued(res.body, 'ANKIBRIDGE_ERR_API_ORIGIN_REFUSED');

@@ -44,7 +44,8 @@ export async function buildApiApp(ctx: ApiContext): Promise<ApiApp> {
     // Errors fastify raises before routing (a bad %-escape in the URL): same catalogued body and headers.
     frameworkErrors: (error, _req, reply) => {
       const err = makeError(ApiErrors.BAD_REQUEST, { reason: error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : 'the request could not be routed' });
-      void reply.code(400).headers(API_HEADERS).type('application/json; charset=utf-8').send(errorBody(err));
+      const r = reply as unknown as { code(n: number): typeof r; headers(h: object): typeof r; type(t: string): typeof r; send(b: unknown): void };
+      r.code(400).headers(API_HEADERS).type('application/json; charset=utf-8').send(errorBody(err));
     },
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return;

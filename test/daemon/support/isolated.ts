@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** A fresh set of XDG folders, so a test's daemon never meets the user's (or another test's). */
 export interface IsolatedHome {
   root: string;
-  env: Record<string, string>;
+  env: { XDG_CONFIG_HOME: string; XDG_DATA_HOME: string; XDG_STATE_HOME: string; XDG_CACHE_HOME: string; ANKI_BASE: string };
   configFile: string;
   /** Points this process at the folders (in-process daemons; vitest runs each file in its own process). */
   apply(): void;
