@@ -172,11 +172,18 @@ describe('failures', () => {
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 
-  it('close() ends the process', async () => {
+  it('close() ends the process and leaves no handle behind', async () => {
+    const handles = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+    const before = handles();
     const other = await AnkiPeer.start();
     const pid = other.pid!;
+    expect(handles().length).toBeGreaterThan(before.length);
     await other.close();
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    await new Promise((r) => setImmediate(r));
+    // nothing of ours is left (earlier tests' handles may still be winding down: compare counts)
+    const count = (list: string[], kind: string): number => list.filter((h) => h === kind).length;
+    for (const kind of ['ProcessWrap', 'PipeWrap', 'Timeout']) expect(count(handles(), kind)).toBeLessThanOrEqual(count(before, kind));
     await other.close(); // idempotent
   });
 });
