@@ -113,7 +113,10 @@ export async function replaceDesktopCollection(kind: DesktopTxnKind, target: Des
       return { ...media };
     });
     step = 'install';
-    journal.run(txnId, 'install', () => installStagedCollection(staged, target.collectionPath));
+    journal.run(txnId, 'install', () => {
+      lock?.prepareForSwap();
+      installStagedCollection(staged, target.collectionPath);
+    });
     journal.finish(txnId, 'committed', `The desktop collection of "${target.profile}" was replaced from ${source.describe}; the previous one is backup ${backup.id}.`);
     return { txnId, backup, media };
   } catch (e) {
