@@ -50,7 +50,7 @@ export interface Fingerprint {
 }
 
 /** Bumped whenever what the digest covers changes, so stored fingerprints are not compared across versions. */
-export const FINGERPRINT_VERSION = 'ankibridge-fingerprint-2';
+export const FINGERPRINT_VERSION = 'ankibridge-fingerprint-3';
 
 function hashRows(hash: Hash, section: string, rows: Iterable<unknown[]>): number {
   hash.update(`\n#${section}\n`);
@@ -71,19 +71,41 @@ function blobAsHex(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Hashes a table's rows in id order. SQLite formats each row (quote() of every column, so text
+ * with commas or newlines cannot collide with other rows) and joins 20,000 rows per query;
+ * JavaScript only feeds those chunks to the hash. Per-row JavaScript objects made this several
+ * times slower on 300k reviews.
+ */
+function hashTable(db: CollectionDb, hash: Hash, table: string, columns: readonly string[], key = 'id'): number {
+  hash.update(`\n#${table}\n`);
+  const row = columns.map((c) => `quote(${c})`).join(" || ',' || ");
+  const chunk = db.prepare(
+    `SELECT max(${key}) AS last, count(*) AS n, group_concat(r, char(10)) AS text FROM (SELECT ${key}, ${row} AS r FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${CHUNK_ROWS})`,
+  );
+  let last: number | bigint = Number.MIN_SAFE_INTEGER;
+  let total = 0;
+  for (;;) {
+    const r = chunk.get(last) as { last: number | null; n: number; text: string | null };
+    if (r.n === 0 || r.last === null) break;
+    hash.update(r.text ?? '');
+    hash.update('\n');
+    total += r.n;
+    last = r.last;
+  }
+  return total;
+}
+
+const CHUNK_ROWS = 20_000;
+
 export function fingerprintCollection(db: CollectionDb): Fingerprint {
   const col = readCol(db);
   const hash = createHash('sha256');
   hash.update(FINGERPRINT_VERSION);
   hashRows(hash, 'crt', [[col.crt]]);
-  // .raw() returns arrays: faster than objects for hundreds of thousands of rows.
-  const notes = hashRows(hash, 'notes', db.prepare('SELECT id, guid, mid, mod, tags, flds, flags, data FROM notes ORDER BY id').raw().iterate() as Iterable<unknown[]>);
-  const cards = hashRows(
-    hash,
-    'cards',
-    db.prepare('SELECT id, nid, did, ord, mod, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data FROM cards ORDER BY id').raw().iterate() as Iterable<unknown[]>,
-  );
-  const revlog = hashRows(hash, 'revlog', db.prepare('SELECT id, cid, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id').raw().iterate() as Iterable<unknown[]>);
+  const notes = hashTable(db, hash, 'notes', ['id', 'guid', 'mid', 'mod', 'tags', 'flds', 'flags', 'data']);
+  const cards = hashTable(db, hash, 'cards', ['id', 'nid', 'did', 'ord', 'mod', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'left', 'odue', 'odid', 'flags', 'data']);
+  const revlog = hashTable(db, hash, 'revlog', ['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type']);
   // Schema 11 allows duplicate grave rows; Anki 18 keeps (oid, type) unique: digest the set.
   const graves = hashRows(hash, 'graves', db.prepare('SELECT DISTINCT type, oid FROM graves ORDER BY type, oid').raw().iterate() as Iterable<unknown[]>);
   const objects = canonicalObjects(db);
