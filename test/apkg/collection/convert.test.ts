@@ -206,6 +206,24 @@ describe('upgradeToSchema18 matches Anki', () => {
     expect(d.config.floaty).toBe(0.1);
   });
 
+  it('deck names Anki normalises on upgrade (spaces, control characters, empty levels) end up the same, marked modified', async () => {
+    const s11 = await collectionOf(packageFixture('anki-pylib-diffmodeltemplates-1.apkg'));
+    editLegacyJson(s11, (col) => {
+      const base = Object.values(col.decks).find((d: any) => d.id !== 1) as any;
+      col.decks['1700000000002'] = { ...base, id: 1700000000002, name: '  Spaced ::  Name\t ', mod: 1000 };
+      col.decks['1700000000003'] = { ...base, id: 1700000000003, name: 'Ctrl\u0007Char::::Empty', mod: 1000 };
+    });
+    const started = Math.floor(Date.now() / 1000);
+    const ours = path.join(dir, 'names-up.anki2');
+    upgradeToSchema18(s11, ours);
+    const [anki, mine] = [await dumpOf(s11), await dumpOf(ours)];
+    const renamed = [1700000000002, 1700000000003];
+    const mask = (d: CanonicalDump) => ({ ...d, decks: d.decks.map((x) => (renamed.includes(x.id) ? { ...x, mod: 'now' } : x)) });
+    expect(mask(mine)).toEqual(mask(anki));
+    expect(mine.decks.filter((x) => renamed.includes(x.id)).map((x) => x.name)).toEqual(['Spaced::Name', 'CtrlChar::blank::Empty']);
+    for (const d of [...mine.decks, ...anki.decks].filter((x) => renamed.includes(x.id))) expect(d.mod as number).toBeGreaterThanOrEqual(started);
+  });
+
   it('schema 16 (AnkiDroid fixture, WAL header) goes to 18 as Anki takes it', async () => {
     const src = copyTo(dir, fixture('ankidroid-schema16.anki2'), 's16.anki2');
     const ours = path.join(dir, 's16-up.anki2');
