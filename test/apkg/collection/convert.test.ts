@@ -13,6 +13,8 @@ import { validateCollection } from '../../../src/apkg/collection/schema.js';
 import { downgradeToSchema11, upgradeToSchema18 } from '../../../src/apkg/collection/convert.js';
 import { fingerprintCollection, sameContent } from '../../../src/apkg/collection/fingerprint.js';
 import { readNotetypes } from '../../../src/apkg/collection/objects.js';
+import { decodeMessage, encodeMessage } from '../../../src/apkg/collection/protobuf.js';
+import { DeckConfigConfig } from '../../../src/apkg/collection/proto-specs.js';
 import { copyTo, fixture, listDir, sha256File, tempDir } from './helpers.js';
 
 const dir = tempDir();
@@ -232,6 +234,40 @@ describe('upgradeToSchema18 matches Anki', () => {
     expect(await dumpOf(ours)).toEqual(await dumpOf(src));
     expect(await checkCopy(ours)).toEqual({ ok: true, problems: [] });
     expect(await checkCopy(src)).toEqual({ ok: true, problems: [] });
+  });
+});
+
+describe('schema 15 (2.1.28-era: ease stored x100, tags without a collapsed flag, old graves)', () => {
+  it('upgrade and downgrade agree with Anki', async () => {
+    // a schema-15 file built from an Anki-made collection: the schema 16/17/18 steps undone
+    const src = path.join(dir, 's15src', 'collection.anki2');
+    await peer.createCollection({ path: src, notes: 20, seed: 15, reviewsPerCard: 1, decks: 2 });
+    await peer.modify(src, [{ op: 'editDeckConfig', id: 1, newPerDay: 7 }, { op: 'deleteNotes', noteIds: (await peer.dump(src)).notes.slice(0, 2).map((n) => n.id) }]);
+    const s15 = path.join(dir, 's15.anki2');
+    copyFileSync(src, s15);
+    const db = new Database(s15);
+    db.loadExtension(unicaseExtensionPath());
+    db.pragma('journal_mode = DELETE');
+    const update = db.prepare('UPDATE deck_config SET config = ? WHERE id = ?');
+    for (const r of db.prepare('SELECT id, config FROM deck_config').all() as Array<{ id: number; config: Buffer }>) {
+      const c = decodeMessage(DeckConfigConfig, r.config);
+      c.initialEase = Math.fround((c.initialEase as number) * 100);
+      update.run(encodeMessage(DeckConfigConfig, c), r.id);
+    }
+    db.exec(`CREATE TABLE tags2 (tag text NOT NULL PRIMARY KEY COLLATE unicase, usn integer NOT NULL) without rowid;
+      INSERT INTO tags2 SELECT tag, usn FROM tags; DROP TABLE tags; ALTER TABLE tags2 RENAME TO tags;
+      ALTER TABLE graves RENAME TO graves_old; CREATE TABLE graves (usn integer NOT NULL, oid integer NOT NULL, type integer NOT NULL);
+      INSERT INTO graves SELECT usn, oid, type FROM graves_old; DROP TABLE graves_old; UPDATE col SET ver = 15;`);
+    db.close();
+    expect(verOf(s15)).toBe(15);
+    const up = path.join(dir, 's15-up.anki2');
+    upgradeToSchema18(s15, up);
+    const ankiDump = await dumpOf(s15);
+    expect(await dumpOf(up)).toEqual(ankiDump);
+    expect(ankiDump.deckConfigs.find((c) => c.id === 1)).toMatchObject({ new: expect.objectContaining({ initialFactor: 2500, perDay: 7 }) });
+    const down = path.join(dir, 's15-down.anki2');
+    downgradeToSchema11(s15, down);
+    expect(await dumpOf(down)).toEqual(ankiDump);
   });
 });
 
