@@ -266,7 +266,8 @@ def write_history(col: Collection, rev_rows: list, card_rows: list, now_ms: int)
 
 def cmd_ping(args: dict[str, Any]) -> Any:
     import anki.buildinfo
-    return {"pong": True, "anki": anki.buildinfo.version, "pid": os.getpid()}
+    return {"pong": True, "anki": anki.buildinfo.version, "pid": os.getpid(), "now": time.time(),
+            "fakeClock": bool(CLOCK_FILE), "clockOffset": clock_offset}
 
 
 def cmd_create_collection(args: dict[str, Any]) -> Any:
@@ -409,12 +410,28 @@ def op_suspend(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
     col.sched.suspend_cards([int(c) for c in op["cardIds"]])
 
 
+# With a fake clock (AnkiPeer.start({ fakeClock: true })) this process runs under libfaketime
+# (LD_PRELOAD, no caching): Python and Anki's Rust core read their time through it, and the
+# offset in this control file moves their clock forward at once.
+CLOCK_FILE = os.environ.get("ANKIBRIDGE_PEER_CLOCK_FILE")
+clock_offset = 0.0
+
+
 def op_advance_clock(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
-    # Anki's backend reads the system clock; the honest way to make later edits carry later
-    # mod times (seconds resolution for notes/cards) is to let time pass.
+    global clock_offset
     secs = float(op["seconds"])
-    if not 0 <= secs <= 10:
-        raise PeerError("BadArgs", "advanceClock sleeps for real: 0..10 seconds")
+    if secs < 0:
+        raise PeerError("BadArgs", "advanceClock only moves forward")
+    if CLOCK_FILE:
+        clock_offset += secs
+        with open(CLOCK_FILE, "w") as f:
+            f.write(f"+{clock_offset:.3f}s\n")
+        return
+    # Real clock: Anki's backend reads the system clock, so the honest way to make later edits
+    # carry later mod times (seconds resolution for notes/cards) is to let time pass.
+    if secs > 10:
+        raise PeerError("BadArgs", "advanceClock on the real clock sleeps: at most 10 s; "
+                        "start the peer with { fakeClock: true } (libfaketime) for larger jumps")
     time.sleep(secs)
 
 

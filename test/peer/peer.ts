@@ -8,7 +8,7 @@
  * Contract: test/peer/README.md (as built; shared with the other rooms): it may grow, never break.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,25 @@ export function peerPython(root = REPO_ROOT): string {
     );
   }
   return py;
+}
+
+/** libfaketime's preload library (Debian package `libfaketime`), or a clear error naming it. */
+export function libfaketime(): string {
+  const candidates = [
+    process.env.ANKIBRIDGE_LIBFAKETIME,
+    '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+    '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+    '/usr/lib/faketime/libfaketime.so.1',
+    '/usr/local/lib/faketime/libfaketime.so.1',
+  ];
+  const found = candidates.find((c): c is string => !!c && existsSync(c));
+  if (!found) {
+    throw new Error(
+      'AnkiPeer.start({ fakeClock: true }) needs libfaketime: install the Debian package ' +
+        '`libfaketime` (listed in .ci/apt-packages.txt) or set ANKIBRIDGE_LIBFAKETIME to libfaketime.so.1.',
+    );
+  }
+  return found;
 }
 
 /** A command that real Anki (or the peer) refused; `type` is the Python error type or a peer code. */
@@ -165,14 +184,35 @@ export class AnkiPeer implements AsyncDisposable {
     lines.on('line', (line) => this.onLine(line));
   }
 
-  static async start(opts: { cwd?: string } = {}): Promise<AnkiPeer> {
+  /**
+   * @param opts.fakeClock run Anki under libfaketime (Debian `libfaketime`) so that
+   *   `advanceClock` jumps any distance at once (days: cards fall due, later mod times) instead
+   *   of sleeping (real clock: at most 10 s). Costs some speed. Anki's sync server keeps the real
+   *   time: a client more than 5 minutes ahead is refused by it, as with a real phone.
+   */
+  static async start(opts: { cwd?: string; fakeClock?: boolean } = {}): Promise<AnkiPeer> {
     const py = peerPython();
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
+    let clockDir: string | undefined;
+    if (opts.fakeClock) {
+      clockDir = mkdtempSync(path.join(tmpdir(), 'ankibridge-peer-clock-'));
+      const clockFile = path.join(clockDir, 'offset');
+      writeFileSync(clockFile, '+0s\n');
+      Object.assign(env, {
+        LD_PRELOAD: libfaketime(), FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1',
+        FAKETIME_DONT_RESET: '1', ANKIBRIDGE_PEER_CLOCK_FILE: clockFile,
+      });
+    }
     const child = spawn(py, [path.join(here, 'anki_peer.py')], {
       cwd: opts.cwd ?? REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+      env,
     });
     const peer = new AnkiPeer(child);
+    if (clockDir) {
+      const dir = clockDir;
+      void peer.exitPromise.then(() => rmSync(dir, { recursive: true, force: true }));
+    }
     const spawned = new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', reject);
@@ -286,8 +326,9 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('query', { path, sql, params }, 120_000);
   }
 
-  /** The Anki version the peer runs (e.g. "26.09.3") and its process id. */
-  version(): Promise<{ anki: string; pid: number }> {
+  /** The Anki version the peer runs (e.g. "26.09.3"), its process id and its clock (seconds;
+   *  ahead of the real one by clockOffset with a fake clock). */
+  version(): Promise<{ anki: string; pid: number; now: number; fakeClock: boolean; clockOffset: number }> {
     return this.call('ping', {});
   }
 
