@@ -5,7 +5,9 @@
  *  - as schema-11 JSON shapes (the shapes the sync protocol and col.models/decks/dconf use), for
  *    merge and cloud code.
  */
-import type { CollectionDb } from '../sqlite.js';
+import { translateSqliteError, type CollectionDb } from '../sqlite.js';
+import { makeError } from '../../errors/define.js';
+import { CollectionErrors } from '../../errors/codes/collection.js';
 import { decodeMessage } from './protobuf.js';
 import { DeckCommon, DeckConfigConfig, DeckKindContainer, FieldConfig, NotetypeConfig, TemplateConfig } from './proto-specs.js';
 import {
@@ -39,7 +41,7 @@ export type { DeckConfigParts, DeckParts, NotetypeParts } from './legacy-json.js
 // ---------------------------------------------------------------------------------------------
 // parts
 
-export function readNotetypeParts(db: CollectionDb): NotetypeParts[] {
+function readNotetypePartsUnguarded(db: CollectionDb): NotetypeParts[] {
   if (schemaOf(db) < 15) {
     return Object.entries(readLegacyCol(db).models)
       .map(([key, json]) => ({ ...notetypeFromJson(json), id: Number(key) || Number(json.id) }))
@@ -60,7 +62,7 @@ export function readNotetypeParts(db: CollectionDb): NotetypeParts[] {
   }));
 }
 
-export function readDeckParts(db: CollectionDb): DeckParts[] {
+function readDeckPartsUnguarded(db: CollectionDb): DeckParts[] {
   if (schemaOf(db) < 15) {
     return Object.values(readLegacyCol(db).decks)
       .map((d) => deckFromJson(d))
@@ -80,7 +82,7 @@ export function readDeckParts(db: CollectionDb): DeckParts[] {
  * Deck options in schema-18 form. From a schema-11/14 file the ease goes through the same
  * schema 15/16 steps Anki applies, so both read the same.
  */
-export function readDeckConfigParts(db: CollectionDb): DeckConfigParts[] {
+function readDeckConfigPartsUnguarded(db: CollectionDb): DeckConfigParts[] {
   const ver = schemaOf(db);
   const fromJson = (json: Json, key?: string): DeckConfigParts => {
     const p = deckConfigFromJson(json, key);
@@ -102,19 +104,19 @@ export function readDeckConfigParts(db: CollectionDb): DeckConfigParts[] {
 // schema-11 JSON shapes
 
 /** Note types as schema-11 JSON (`col.models` values), sorted by id. */
-export function readNotetypes(db: CollectionDb): Json[] {
+function readNotetypesUnguarded(db: CollectionDb): Json[] {
   if (schemaOf(db) < 15) return Object.values(readLegacyCol(db).models).sort(byId);
   return readNotetypeParts(db).map(notetypeToJson);
 }
 
 /** Decks as schema-11 JSON (`col.decks` values, names with "::"), sorted by id. */
-export function readDecks(db: CollectionDb): Json[] {
+function readDecksUnguarded(db: CollectionDb): Json[] {
   if (schemaOf(db) < 15) return Object.values(readLegacyCol(db).decks).sort(byId);
   return readDeckParts(db).map(deckToJson);
 }
 
 /** Deck options as schema-11 JSON (`col.dconf` values), sorted by id. */
-export function readDeckConfigs(db: CollectionDb): Json[] {
+function readDeckConfigsUnguarded(db: CollectionDb): Json[] {
   const ver = schemaOf(db);
   if (ver < 14) return Object.values(readLegacyCol(db).dconf).sort(byId);
   if (ver === 14) return readDeckConfigRows(db).map((r) => parseJsonLossless(Buffer.from(r.config).toString('utf8')) as Json);
@@ -129,7 +131,7 @@ export interface TagInfo {
 }
 
 /** Tags in binary order of their names. */
-export function readTags(db: CollectionDb): TagInfo[] {
+function readTagsUnguarded(db: CollectionDb): TagInfo[] {
   if (schemaOf(db) < 14) {
     return Object.entries(readLegacyCol(db).tags)
       .map(([tag, usn]) => ({ tag, usn: Number(usn), collapsed: false }))
@@ -141,7 +143,7 @@ export function readTags(db: CollectionDb): TagInfo[] {
 }
 
 /** Collection config (`col.conf` at schema 11, the `config` table later) as one object. */
-export function readConfig(db: CollectionDb): Record<string, unknown> {
+function readConfigUnguarded(db: CollectionDb): Record<string, unknown> {
   if (schemaOf(db) < 14) return readLegacyCol(db).conf;
   const out: Record<string, unknown> = {};
   for (const r of readConfigRows(db)) out[r.key] = parseJsonLossless(Buffer.from(r.val).toString('utf8'));
@@ -204,7 +206,7 @@ function otherJson(bytes: Uint8Array): unknown {
  * also bumps its note type's mtime, which is kept). Same result for a schema-11 and a schema-18
  * copy of the same collection.
  */
-export function canonicalObjects(db: CollectionDb): CanonicalObjects {
+function canonicalObjectsUnguarded(db: CollectionDb): CanonicalObjects {
   const decks = readDeckParts(db).map((d) => sortKeys({ id: d.id, name: d.name, mtime: d.mtimeSecs, common: d.common, kind: d.kind }));
   const deckConfigs = readDeckConfigParts(db).map((c) => sortKeys({ id: c.id, name: c.name, mtime: c.mtimeSecs, config: c.config }));
   const noteTypes = readNotetypeParts(db).map((n) =>
@@ -225,3 +227,29 @@ export function canonicalObjects(db: CollectionDb): CanonicalObjects {
     .map((k): [string, unknown] => [k, sortKeys(conf[k])]);
   return { decks, deckConfigs, noteTypes, tags, config };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every reader turns bad data (malformed JSON or protobuf, wrong types) into COLLECTION_CORRUPT,
+// so code reading a collection from outside gets a catalogued error, never a stray TypeError.
+
+function guarded<R>(fn: (db: CollectionDb) => R): (db: CollectionDb) => R {
+  return (db) => {
+    try {
+      return fn(db);
+    } catch (e) {
+      if (e instanceof Error && 'hint' in e) throw e;
+      if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw translateSqliteError(e, db.name);
+      throw makeError(CollectionErrors.CORRUPT, { path: db.name, reason: e instanceof Error ? e.message : String(e) }, e);
+    }
+  };
+}
+
+export const readNotetypeParts = guarded(readNotetypePartsUnguarded);
+export const readDeckParts = guarded(readDeckPartsUnguarded);
+export const readDeckConfigParts = guarded(readDeckConfigPartsUnguarded);
+export const readNotetypes = guarded(readNotetypesUnguarded);
+export const readDecks = guarded(readDecksUnguarded);
+export const readDeckConfigs = guarded(readDeckConfigsUnguarded);
+export const readTags = guarded(readTagsUnguarded);
+export const readConfig = guarded(readConfigUnguarded);
+export const canonicalObjects = guarded(canonicalObjectsUnguarded);
