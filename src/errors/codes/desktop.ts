@@ -49,8 +49,8 @@ export const DesktopErrors = defineErrors('DESKTOP', {
     exit: 69,
   },
   LOCK_LOST: {
-    message: 'Another program started using the collection {path} while ankibridge was {operation} it.',
-    hint: 'Close Anki Desktop and try again. The collection was left as it was before.',
+    message: 'The collection {path} was changed by another program (Anki Desktop?) while ankibridge was {operation} it.',
+    hint: 'Close Anki Desktop and run the command again, so that ankibridge compares against the newest state. The collection was left as it was.',
     http: 409,
     exit: 75,
   },

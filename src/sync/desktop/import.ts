@@ -46,6 +46,7 @@ export async function importIntoDesktop(a: { target: DesktopTarget; packagePath:
         collectionPath: pkg.collectionPath,
         describe: `package ${a.packagePath}`,
         markImported: true,
+        expectCollectionSha256: snap.sha256,
         media: { mode: 'add', add: (dir) => pkg.extractMedia(dir, { skipExistingSameContent: true }) },
       },
       a.deps,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { lockCollection } from '../../apkg/desktop/lock.js';
 import { makeMediaFolderEqual } from '../../apkg/desktop/media-folder.js';
 import { installStagedCollection, stageCollection, stagedPathFor } from '../../apkg/desktop/replace-steps.js';
-import { isDiskFull } from '../../apkg/desktop/durable-copy.js';
+import { isDiskFull, sha256OfFile } from '../../apkg/desktop/durable-copy.js';
 import { makeError } from '../../errors/define.js';
 import { DesktopErrors } from '../../errors/codes/desktop.js';
 import { GeneralErrors } from '../../errors/codes/general.js';
@@ -49,6 +49,11 @@ export interface ReplacementSource {
   /** Set scm/mod to now as Anki's colpkg import does (true for packages, false for our backups). */
   markImported: boolean;
   media: MediaPlan;
+  /**
+   * sha256 of collection.anki2 when the caller looked at it (e.g. for the loss check). Checked
+   * again under our lock: if Anki changed it in between, the replace stops (DESKTOP_LOCK_LOST).
+   */
+  expectCollectionSha256?: string;
 }
 
 export interface DesktopDeps {
@@ -81,6 +86,9 @@ export async function replaceDesktopCollection(kind: DesktopTxnKind, target: Des
   try {
     journal.run(txnId, 'lock', () => {
       lock = lockCollection(target.collectionPath, 'replace');
+      if (source.expectCollectionSha256 !== undefined && sha256OfFile(target.collectionPath) !== source.expectCollectionSha256) {
+        throw makeError(DesktopErrors.LOCK_LOST, { path: target.collectionPath, operation: 'checking' });
+      }
     });
     step = 'backup';
     const { backupId } = journal.run(txnId, 'backup', () => ({
