@@ -5,6 +5,9 @@
  * layout (§3.2, §3.3) with our own code.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 
 export const DUMMY_NOTE_TEXT = 'Please update to the latest Anki version, then import the .colpkg/.apkg file again.';
@@ -65,6 +68,8 @@ export function writeDummyCollection(file: string, now = Date.now()): void {
   try {
     db.pragma('page_size = 512');
     db.pragma('journal_mode = DELETE');
+    // A scratch file: its bytes go into a package that is fsynced as a whole.
+    db.pragma('synchronous = OFF');
     db.exec(SCHEMA_11);
     db.prepare('INSERT INTO col VALUES (1, ?, ?, ?, 11, 0, 0, 0, ?, ?, ?, ?, ?)').run(
       secs, now, now, JSON.stringify(conf), JSON.stringify({ [modelId]: model }), JSON.stringify({ 1: deck }), JSON.stringify({ 1: dconf }), '{}',
@@ -88,4 +93,21 @@ function fieldChecksum(text: string): number {
 function guid(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~';
   return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+let cached: Buffer | undefined;
+
+/** The dummy's bytes, built once per process (it is the same for every package). */
+export function dummyCollectionBytes(): Buffer {
+  if (!cached) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ankibridge-dummy-'));
+    try {
+      const file = path.join(dir, 'collection.anki2');
+      writeDummyCollection(file);
+      cached = readFileSync(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return cached;
 }

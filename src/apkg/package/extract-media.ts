@@ -1,7 +1,8 @@
 /**
  * Writing a package's media files into a folder. Each file is written under a temporary name
  * and renamed only after its size and checksum were verified, so a damaged or lying package
- * never leaves a partial or wrong file. Existing files are never deleted.
+ * never leaves a partial or wrong file. Existing files are never deleted. A few files are in
+ * flight at once (their I/O overlaps); memory stays at a few buffers per file.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,6 +13,8 @@ import type { MediaEntryInfo } from './media-map.js';
 import type { ExtractMediaOptions } from './types.js';
 import { isNormalizedMediaName } from './media-name.js';
 
+const CONCURRENCY = 4;
+
 export async function extractMediaFiles(
   entries: readonly MediaEntryInfo[],
   open: (e: MediaEntryInfo) => AsyncIterable<Buffer>,
@@ -19,24 +22,39 @@ export async function extractMediaFiles(
   opts: ExtractMediaOptions = {},
 ): Promise<{ written: string[]; skipped: string[] }> {
   await mkdir(toDir, { recursive: true });
-  const written: string[] = [];
-  const skipped: string[] = [];
+  const outcome: Array<'written' | 'skipped' | undefined> = new Array(entries.length);
   const total = entries.length;
+  let done = 0;
+  let next = 0;
+  let failure: unknown;
   opts.onProgress?.({ phase: 'media', done: 0, total });
-  for (const entry of entries) {
-    // Names were checked when the map was read; checked again because this is where they hit the disk.
-    if (!isNormalizedMediaName(entry.name)) throw new Error(`unsafe media name ${entry.name}`);
-    const target = path.join(toDir, entry.name);
-    if (opts.skipExistingSameContent && (await sameContent(target, entry))) {
-      skipped.push(entry.name);
-    } else {
-      // Each file is renamed into place only when whole and verified; durability for the
-      // batch comes from one sync pass at the end (a sync per file would cost a journal commit each).
-      await writeFileAtomic(target, open(entry), { mode: 0o644, durable: false });
-      written.push(entry.name);
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < entries.length) {
+      const i = next++;
+      const entry = entries[i] as MediaEntryInfo;
+      try {
+        // Names were checked when the map was read; checked again because this is where they hit the disk.
+        if (!isNormalizedMediaName(entry.name)) throw new Error(`unsafe media name ${entry.name}`);
+        const target = path.join(toDir, entry.name);
+        if (opts.skipExistingSameContent && (await sameContent(target, entry))) {
+          outcome[i] = 'skipped';
+        } else {
+          // Renamed into place only when whole and verified; durability for the batch comes
+          // from one sync pass at the end (a sync per file would cost a journal commit each).
+          await writeFileAtomic(target, open(entry), { mode: 0o644, durable: false });
+          outcome[i] = 'written';
+        }
+      } catch (e) {
+        failure ??= e;
+        return;
+      }
+      opts.onProgress?.({ phase: 'media', done: ++done, total });
     }
-    opts.onProgress?.({ phase: 'media', done: written.length + skipped.length, total });
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));
+  const written = entries.filter((_, i) => outcome[i] === 'written').map((e) => e.name);
+  const skipped = entries.filter((_, i) => outcome[i] === 'skipped').map((e) => e.name);
+  if (failure !== undefined) throw failure;
   if (opts.durable ?? true) await syncFiles(written.map((n) => path.join(toDir, n)), toDir);
   return { written, skipped };
 }

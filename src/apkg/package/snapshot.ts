@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { makeError } from '../../errors/define.js';
 import { GeneralErrors } from '../../errors/codes/general.js';
 import { translateSqliteError } from '../sqlite.js';
-import { renamePath } from './validate.js';
+import { markRollbackJournal, renamePath } from './validate.js';
 
 export async function snapshotCollection(src: string, copy: string): Promise<void> {
   try {
@@ -19,14 +19,19 @@ export async function snapshotCollection(src: string, copy: string): Promise<voi
     throw makeError(err.code === 'ENOENT' ? GeneralErrors.FILE_NOT_FOUND : GeneralErrors.IO, { path: src, operation: 'read', reason: err.message }, e);
   }
   const walSize = await stat(`${src}-wal`).then((s) => (s.isFile() ? s.size : 0), () => 0);
-  if (walSize > 0) await copyFile(`${src}-wal`, `${copy}-wal`);
+  if (walSize === 0) {
+    // Nothing pending: the copy is complete; only its header may still say WAL mode.
+    await markRollbackJournal(copy);
+    return;
+  }
+  await copyFile(`${src}-wal`, `${copy}-wal`);
   let db: Database.Database | undefined;
   try {
     db = new Database(copy, { fileMustExist: true });
     db.pragma('trusted_schema = OFF');
     // A private copy: no fsyncs needed (a crash loses only the temp folder).
     db.pragma('synchronous = OFF');
-    if (walSize > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+    db.pragma('wal_checkpoint(TRUNCATE)');
     db.pragma('journal_mode = DELETE');
   } catch (e) {
     throw renamePath(translateSqliteError(e, copy), copy, src);

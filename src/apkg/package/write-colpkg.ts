@@ -13,7 +13,7 @@ import path from 'node:path';
 import { makeError } from '../../errors/define.js';
 import { GeneralErrors } from '../../errors/codes/general.js';
 import { PackageErrors } from '../../errors/codes/package.js';
-import { writeDummyCollection } from './dummy-collection.js';
+import { dummyCollectionBytes } from './dummy-collection.js';
 import { encodeLegacyMediaMap, encodeMediaEntries } from './media-map.js';
 import { isNormalizedMediaName } from './media-name.js';
 import { encodeMeta } from './meta.js';
@@ -22,7 +22,7 @@ import { prepareSourceCollection } from './source-collection.js';
 import type { Progress } from './types.js';
 import { syncDir, temporaryNameFor } from './write-file.js';
 import { ZipWriter } from './zip-writer.js';
-import { zstdCompressSmall, zstdEncode } from './zstd.js';
+import { ZstdEncoder, zstdCompressSmall } from './zstd.js';
 
 export interface WriteColpkgArgs {
   collectionPath: string;
@@ -55,26 +55,25 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
   try {
     const source = await prepareSourceCollection(a.collectionPath, latest ? 18 : 11, work.path);
     const media = a.mediaDir ? await listMedia(a.mediaDir) : [];
-    const dummy = path.join(work.path, 'dummy.anki2');
-    writeDummyCollection(dummy);
 
     try {
-      fh = await open(tmpOut, 'wx', 0o644);
+      fh = await open(tmpOut, 'wx+', 0o644); // + : the writer re-reads large entries to hash them
     } catch (e) {
       throw makeError(GeneralErrors.IO, { operation: 'create', path: tmpOut, reason: (e as Error).message }, e);
     }
     const zip = new ZipWriter(fh);
+    const encoder = new ZstdEncoder(ZSTD_LEVEL);
     const total = media.length + 1;
     a.onProgress?.({ phase: 'collection', done: 0, total });
     await zip.addEntry('meta', encodeMeta(latest ? 3 : 2));
     if (latest) {
-      await zip.addEntry('collection.anki21b', zstdEncode(readFile(source.file), { level: ZSTD_LEVEL, workers: source.size > 10 * 2 ** 20 ? 2 : 0 }), {
+      await zip.addEntry('collection.anki21b', encoder.encode(readFile(source.file), source.size > 10 * 2 ** 20 ? 2 : 0), {
         sizeHint: source.size + 1024,
       });
     } else {
       await zip.addEntry('collection.anki21', readFile(source.file), { method: 8, sizeHint: source.size });
     }
-    await zip.addEntry('collection.anki2', readFile(dummy), { sizeHint: 1 << 20 });
+    await zip.addEntry('collection.anki2', dummyCollectionBytes());
     a.onProgress?.({ phase: 'media', done: 1, total });
 
     const entries: Array<{ name: string; size: number; sha1: Buffer }> = [];
@@ -88,7 +87,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
           yield chunk;
         }
       };
-      await zip.addEntry(String(i), latest ? zstdEncode(hashed(), { level: ZSTD_LEVEL }) : hashed(), { sizeHint: m.size + 1024 });
+      await zip.addEntry(String(i), latest ? encoder.encode(hashed()) : hashed(), { sizeHint: m.size + 1024 });
       entries.push({ name: m.name, size, sha1: hash.digest() });
       a.onProgress?.({ phase: 'media', done: i + 2, total });
     }
@@ -98,8 +97,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     await fh.sync();
     await fh.close();
     fh = undefined;
-    a.onProgress?.({ phase: 'verify', done: total, total });
-    const sha256 = await sha256OfFile(tmpOut);
+    const sha256 = zip.sha256;
     await rename(tmpOut, a.out);
     await syncDir(path.dirname(a.out));
     a.onProgress?.({ phase: 'done', done: total, total });
@@ -137,10 +135,4 @@ async function listMedia(dir: string): Promise<Array<{ name: string; size: numbe
     if (st?.isFile()) out.push({ name, size: st.size });
   }
   return out;
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of readFile(file)) h.update(chunk);
-  return h.digest('hex');
 }

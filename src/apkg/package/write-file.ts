@@ -65,13 +65,18 @@ export async function syncDir(dir: string): Promise<void> {
 
 /** fsync a batch of files already written, then their folder (one journal commit covers most). */
 export async function syncFiles(files: readonly string[], dir: string): Promise<void> {
-  for (const f of files) {
-    const fh = await open(f, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const fh = await open(files[next++] as string, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     }
-  }
+  };
+  // Several in flight: concurrent fsyncs share journal commits.
+  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker));
   await syncDir(dir);
 }

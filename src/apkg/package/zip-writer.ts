@@ -6,6 +6,7 @@
  * size or offset needs them. CRC-32 is zlib's native one. Memory: a bounded number of writes in
  * flight, nothing else.
  */
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32, createDeflateRaw } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
@@ -15,6 +16,8 @@ const MAX16 = 0xffff;
 /** Entries whose size might reach 4 GiB get a ZIP64 field reserved in their local header. */
 const ZIP64_RESERVE_ABOVE = 0xf0000000;
 const MAX_IN_FLIGHT = 16 * 2 ** 20;
+/** Entries up to this size (after compression) are held in memory until complete. */
+const BUFFER_LIMIT = 8 * 2 ** 20;
 
 interface WrittenEntry {
   name: Buffer;
@@ -41,6 +44,10 @@ export class ZipWriter {
   private readonly entries: WrittenEntry[] = [];
   private readonly dosTime: number;
   private readonly dosDate: number;
+  private readonly hash = createHash('sha256');
+  private digest: string | undefined;
+  /** Start of a streamed entry whose bytes are hashed only once it is complete and patched. */
+  private unhashedFrom: number | null = null;
 
   constructor(private readonly fh: FileHandle, now = new Date()) {
     this.dosTime = (now.getHours() << 11) | (now.getMinutes() << 5) | Math.floor(now.getSeconds() / 2);
@@ -51,18 +58,18 @@ export class ZipWriter {
     return this.pos;
   }
 
-  /** Adds an entry whose (uncompressed) data comes from `data`; returns its uncompressed size. */
+  /**
+   * Adds an entry whose (uncompressed) data comes from `data`; returns its uncompressed size.
+   * Entries up to BUFFER_LIMIT are held in memory until complete, so their local header is
+   * written once with its final CRC and sizes and the archive's sha256 is computed as the bytes
+   * go out; larger entries stream with a header patched afterwards and are re-read for the hash.
+   */
   async addEntry(name: string, data: AsyncIterable<Buffer> | Buffer, opts: AddEntryOptions = {}): Promise<number> {
     const method = opts.method ?? 0;
     const nameBuf = Buffer.from(name, 'utf8');
-    const zip64Local = (opts.sizeHint ?? (Buffer.isBuffer(data) ? data.length : Infinity)) > ZIP64_RESERVE_ABOVE;
-    const offset = this.pos;
-    const header = localHeader(nameBuf, method, this.dosTime, this.dosDate, zip64Local);
-    this.write(header);
-    const dataStart = this.pos;
     let crc = 0;
     let uncompressed = 0;
-    const source: AsyncIterable<Buffer> = Buffer.isBuffer(data) ? [data] as unknown as AsyncIterable<Buffer> : data;
+    const source: AsyncIterable<Buffer> = Buffer.isBuffer(data) ? ([data] as unknown as AsyncIterable<Buffer>) : data;
     const counted = async function* (): AsyncGenerator<Buffer> {
       for await (const chunk of source) {
         crc = crc32(chunk, crc);
@@ -73,12 +80,40 @@ export class ZipWriter {
     // pipeline (not pipe) so that a failing source also fails the deflate stream we read from.
     const payload: AsyncIterable<Buffer> =
       method === 8 ? pipeline(Readable.from(counted()), createDeflateRaw({ level: 6 }), () => undefined) : counted();
-    for await (const chunk of payload) await this.writeBounded(chunk as Buffer);
-    const compressed = this.pos - dataStart;
+
+    const offset = this.pos;
+    const held: Buffer[] = [];
+    let heldBytes = 0;
+    let streaming = false;
+    let zip64Local = false;
+    for await (const raw of payload) {
+      const chunk = raw as Buffer;
+      if (streaming) {
+        await this.writeBounded(chunk);
+        continue;
+      }
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes > BUFFER_LIMIT) {
+        // Too big to hold: header with placeholders now, patched when the entry is complete.
+        streaming = true;
+        zip64Local = (opts.sizeHint ?? Infinity) > ZIP64_RESERVE_ABOVE;
+        this.unhashedFrom = offset;
+        this.write(localHeader(nameBuf, method, this.dosTime, this.dosDate, zip64Local, 0, 0, 0));
+        for (const h of held.splice(0)) await this.writeBounded(h);
+      }
+    }
+    if (!streaming) {
+      this.write(localHeader(nameBuf, method, this.dosTime, this.dosDate, false, crc >>> 0, heldBytes, uncompressed));
+      for (const h of held) await this.writeBounded(h);
+      this.entries.push({ name: nameBuf, method, crc: crc >>> 0, compressedSize: heldBytes, uncompressedSize: uncompressed, offset, zip64Local: false });
+      return uncompressed;
+    }
+    const headerLen = 30 + nameBuf.length + (zip64Local ? 20 : 0);
+    const compressed = this.pos - offset - headerLen;
     if (!zip64Local && (compressed > MAX32 || uncompressed > MAX32)) {
       throw new Error(`entry ${name} grew past 4 GiB without a ZIP64 header`);
     }
-    // Patch CRC and sizes into the local header.
     const fix = Buffer.alloc(12);
     fix.writeUInt32LE(crc >>> 0, 0);
     fix.writeUInt32LE(zip64Local ? MAX32 : compressed, 4);
@@ -91,7 +126,25 @@ export class ZipWriter {
       this.writeAt(ext, offset + 30 + nameBuf.length + 4);
     }
     this.entries.push({ name: nameBuf, method, crc: crc >>> 0, compressedSize: compressed, uncompressedSize: uncompressed, offset, zip64Local });
+    await this.drain();
+    await this.hashWritten(offset, this.pos);
+    this.unhashedFrom = null;
     return uncompressed;
+  }
+
+  /** sha256 of the whole archive; valid after finish(). */
+  get sha256(): string {
+    return this.digest ?? '';
+  }
+
+  private async hashWritten(from: number, to: number): Promise<void> {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let at = from; at < to; ) {
+      const { bytesRead } = await this.fh.read(buf, 0, Math.min(buf.length, to - at), at);
+      if (bytesRead <= 0) throw new Error('short read while hashing the package');
+      this.hash.update(buf.subarray(0, bytesRead));
+      at += bytesRead;
+    }
   }
 
   /** Writes the central directory and end records; waits for every write. */
@@ -126,6 +179,7 @@ export class ZipWriter {
     end.writeUInt32LE(Math.min(cdStart, MAX32), 16);
     this.write(end);
     await this.drain();
+    this.digest = this.hash.digest('hex');
     return this.pos;
   }
 
@@ -137,6 +191,7 @@ export class ZipWriter {
   }
 
   private write(buf: Buffer): void {
+    if (this.unhashedFrom === null) this.hash.update(buf);
     const at = this.pos;
     this.pos += buf.length;
     this.writeAt(buf, at);
@@ -165,7 +220,7 @@ export class ZipWriter {
   }
 }
 
-function localHeader(name: Buffer, method: number, time: number, date: number, zip64: boolean): Buffer {
+function localHeader(name: Buffer, method: number, time: number, date: number, zip64: boolean, crc: number, compressed: number, uncompressed: number): Buffer {
   const extraLen = zip64 ? 20 : 0;
   const h = Buffer.alloc(30 + name.length + extraLen);
   h.writeUInt32LE(0x04034b50, 0);
@@ -174,6 +229,9 @@ function localHeader(name: Buffer, method: number, time: number, date: number, z
   h.writeUInt16LE(method, 8);
   h.writeUInt16LE(time, 10);
   h.writeUInt16LE(date, 12);
+  h.writeUInt32LE(crc, 14);
+  h.writeUInt32LE(zip64 ? MAX32 : compressed, 18);
+  h.writeUInt32LE(zip64 ? MAX32 : uncompressed, 22);
   h.writeUInt16LE(name.length, 26);
   h.writeUInt16LE(extraLen, 28);
   name.copy(h, 30);

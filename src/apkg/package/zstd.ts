@@ -65,38 +65,57 @@ export async function* zstdDecode(source: AsyncIterable<Buffer>, maxBytes: numbe
   if (inFrame) throw new ZstdDataError('stream ended inside a zstd frame');
 }
 
-export interface ZstdEncodeOptions {
-  level: number;
-  /** zstd worker threads (0 = compress on the calling thread). */
-  workers?: number;
+/**
+ * A zstd encoder whose native context is reused from one stream to the next (a context for
+ * level 3 is several MB; making one per media file costs more than compressing a small file).
+ * Each encode() writes one complete frame.
+ */
+export class ZstdEncoder {
+  private readonly cctx = new binding.CCtx();
+  private workers = 0;
+
+  constructor(private readonly level: number) {
+    this.cctx.setParameter(binding.CParameter.compressionLevel, level);
+  }
+
+  async *encode(source: AsyncIterable<Buffer>, workers = 0): AsyncGenerator<Buffer> {
+    this.cctx.reset(binding.ResetDirective.sessionOnly);
+    if (workers !== this.workers) {
+      try {
+        this.cctx.setParameter(binding.CParameter.nbWorkers, workers);
+        this.workers = workers;
+      } catch {
+        // Built without multithreading: compress on this thread.
+      }
+    }
+    let ok = false;
+    try {
+      for await (const chunk of source) {
+        let src: Buffer = chunk;
+        while (src.length > 0) {
+          const dst = Buffer.allocUnsafe(C_OUT);
+          const [, out, used] = this.cctx.compressStream2(dst, src, binding.EndDirective.continue);
+          src = src.subarray(used);
+          if (out > 0) yield dst.subarray(0, out);
+        }
+      }
+      for (;;) {
+        const dst = Buffer.allocUnsafe(C_OUT);
+        const [remaining, out] = this.cctx.compressStream2(dst, Buffer.alloc(0), binding.EndDirective.end);
+        if (out > 0) yield dst.subarray(0, out);
+        if (remaining === 0) break;
+      }
+      ok = true;
+    } finally {
+      // A frame abandoned half-way must not leak into the next one.
+      if (!ok) this.cctx.reset(binding.ResetDirective.sessionOnly);
+    }
+  }
 }
 
-/** Encodes a stream as one zstd frame. */
-export async function* zstdEncode(source: AsyncIterable<Buffer>, opts: ZstdEncodeOptions): AsyncGenerator<Buffer> {
-  const cctx = new binding.CCtx();
-  cctx.setParameter(binding.CParameter.compressionLevel, opts.level);
-  if (opts.workers && opts.workers > 0) {
-    try {
-      cctx.setParameter(binding.CParameter.nbWorkers, opts.workers);
-    } catch {
-      // Built without multithreading: compress on this thread.
-    }
-  }
-  for await (const chunk of source) {
-    let src: Buffer = chunk;
-    while (src.length > 0) {
-      const dst = Buffer.allocUnsafe(C_OUT);
-      const [, out, used] = cctx.compressStream2(dst, src, binding.EndDirective.continue);
-      src = src.subarray(used);
-      if (out > 0) yield dst.subarray(0, out);
-    }
-  }
-  for (;;) {
-    const dst = Buffer.allocUnsafe(C_OUT);
-    const [remaining, out] = cctx.compressStream2(dst, Buffer.alloc(0), binding.EndDirective.end);
-    if (out > 0) yield dst.subarray(0, out);
-    if (remaining === 0) break;
-  }
+/** Encodes a stream as one zstd frame (fresh context). */
+export function zstdEncode(source: AsyncIterable<Buffer>, opts: { level: number; workers?: number }): AsyncGenerator<Buffer> {
+  return new ZstdEncoder(opts.level).encode(source, opts.workers ?? 0);
 }
 
 /** One-shot helpers for small in-memory data (media map). */

@@ -177,7 +177,7 @@ describe('we write → Anki imports (replace)', () => {
     mkdirSync(path.dirname(dummy), { recursive: true });
     writeDummyCollection(dummy);
     const pkgFile = path.join(dir, 'dummy', 'old-client.apkg');
-    const fh = await open(pkgFile, 'w');
+    const fh = await open(pkgFile, 'w+');
     const zip = new ZipWriter(fh);
     await zip.addEntry('collection.anki2', readFileSync(dummy), { method: 8 });
     await zip.addEntry('media', Buffer.from('{}'));

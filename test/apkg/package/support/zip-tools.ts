@@ -38,7 +38,7 @@ export async function unzipAll(file: string): Promise<RawEntry[]> {
 }
 
 export async function zipAll(file: string, entries: readonly RawEntry[]): Promise<void> {
-  const fh = await open(file, 'w');
+  const fh = await open(file, 'w+');
   try {
     const zip = new ZipWriter(fh);
     for (const e of entries) await zip.addEntry(e.name, e.data, { method: e.method });
