@@ -8,6 +8,22 @@ import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'nod
 import path from 'node:path';
 import { fsyncDir } from './media-folder.js';
 
+/**
+ * SQLite's lock-byte page: on Windows the byte-range locks at 1 GiB make plain reads of that
+ * range fail while the file is locked (by Anki or by us). SQLite never stores data there, so,
+ * like Anki's own backup (rslib/io read_locked_db_file), those bytes are copied as zeros.
+ */
+const LOCKED_START = 1024 ** 3;
+const LOCKED_LEN = 512;
+
+function readAround(fd: number, buf: Buffer, len: number, pos: number): number {
+  if (process.platform !== 'win32' || pos + len <= LOCKED_START || pos >= LOCKED_START + LOCKED_LEN) return readSync(fd, buf, 0, len, pos);
+  if (pos < LOCKED_START) return readSync(fd, buf, 0, LOCKED_START - pos, pos);
+  const n = Math.min(len, LOCKED_START + LOCKED_LEN - pos);
+  buf.fill(0, 0, n);
+  return n;
+}
+
 export function copyFileDurable(src: string, dst: string): { bytes: number; sha256: string } {
   const hash = createHash('sha256');
   const buf = Buffer.alloc(1 << 20);
@@ -17,7 +33,7 @@ export function copyFileDurable(src: string, dst: string): { bytes: number; sha2
   try {
     output = openSync(dst, 'wx', 0o600);
     let n: number;
-    while ((n = readSync(input, buf, 0, buf.length, null)) > 0) {
+    while ((n = readAround(input, buf, buf.length, bytes)) > 0) {
       const chunk = buf.subarray(0, n);
       let off = 0;
       while (off < n) off += writeSync(output, chunk, off, n - off);
