@@ -122,8 +122,7 @@ describe('replacing the desktop collection', () => {
     expect(list2.map((b) => b.reason)).toEqual(['pre-restore', 'pre-overwrite']);
   });
 
-  // legacy: added once the collection room's schema-11 downgrade works (writeColpkg format 'legacy2')
-  for (const legacy of [false]) {
+  for (const legacy of [false, true]) {
     it(`exports the desktop collection as a ${legacy ? 'legacy' : 'latest'} .colpkg that real Anki imports`, async () => {
       resetProfile(scene.pristine, scene.profileDir);
       const before = await peer.dump(scene.collectionPath, { ignoreSync: true });
