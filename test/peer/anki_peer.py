@@ -32,7 +32,7 @@ os.dup2(2, 1)
 sys.stdout = sys.stderr
 
 from anki.collection import Collection  # noqa: E402  (after the fd juggling on purpose)
-from anki.collection import AddNoteRequest  # noqa: E402
+from anki.collection import AddNoteRequest, DeckIdLimit  # noqa: E402
 from anki import import_export_pb2, sync_pb2  # noqa: E402
 from anki._backend import RustBackend  # noqa: E402
 from anki.media import media_paths_from_col_path  # noqa: E402
@@ -510,7 +510,12 @@ def cmd_export_package(args: dict[str, Any]) -> Any:
         sched = bool(args.get("withScheduling", True))
         opts = import_export_pb2.ExportAnkiPackageOptions(
             with_scheduling=sched, with_deck_configs=sched, with_media=with_media, legacy=legacy)
-        with_col(path, lambda col: col.export_anki_package(out_path=out, options=opts, limit=None))
+        def run(col: Collection) -> Any:
+            # the whole collection, or one deck (with its subdecks) as Anki's "Export deck"
+            limit = DeckIdLimit(deck_id=deck_id_named(col, args["deck"])) if args.get("deck") else None
+            return col.export_anki_package(out_path=out, options=opts, limit=limit)
+
+        with_col(path, run)
     else:
         raise PeerError("BadArgs", "kind must be 'colpkg' or 'apkg'")
     return {"out": out, "size": os.path.getsize(out)}

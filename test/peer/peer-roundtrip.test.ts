@@ -78,6 +78,17 @@ describe('apkg', () => {
     expect(await peer.check(dst)).toEqual({ ok: true, problems: [] });
   });
 
+  it('one deck: only its cards and their notes', async () => {
+    const out = path.join(dir, 'deck.apkg');
+    await peer.exportPackage({ path: src, out, kind: 'apkg', deck: 'Fresh' });
+    const dst = path.join(dir, 'apkg-deck', 'collection.anki2');
+    const { log } = await peer.importPackage({ path: dst, pkg: out, kind: 'apkg' });
+    expect(log?.new).toBe(3);
+    const fresh = base.decks.find((d) => d.name === 'Fresh')!.id;
+    const d = await peer.dump(dst, { ignoreSync: true });
+    expect(d.cards.map((c) => c.id)).toEqual(base.cards.filter((c) => c.did === fresh).map((c) => c.id));
+  });
+
   it('without scheduling and media: notes only, cards new, no history', async () => {
     const out = path.join(dir, 'bare.apkg');
     await peer.exportPackage({ path: src, out, kind: 'apkg', withScheduling: false, withMedia: false });

@@ -296,6 +296,8 @@ export class AnkiPeer implements AsyncDisposable {
   exportPackage(a: {
     path: string; out: string; kind: 'colpkg' | 'apkg'; legacy?: boolean; withMedia?: boolean;
     withScheduling?: boolean;
+    /** apkg only: export this deck (and its subdecks) instead of the whole collection */
+    deck?: string;
   }, timeoutMs = 600_000): Promise<{ out: string; size: number }> {
     return this.call('exportPackage', a, timeoutMs);
   }
@@ -305,7 +307,9 @@ export class AnkiPeer implements AsyncDisposable {
    *  (scheduling kept by default). */
   importPackage(a: {
     path: string; pkg: string; kind: 'colpkg' | 'apkg'; withScheduling?: boolean;
-    mergeNotetypes?: boolean; updateNotes?: 0 | 1 | 2; updateNotetypes?: 0 | 1 | 2;
+    mergeNotetypes?: boolean;
+    /** Anki's ImportAnkiPackageUpdateCondition: 0 if newer (default), 1 always, 2 never */
+    updateNotes?: 0 | 1 | 2; updateNotetypes?: 0 | 1 | 2;
   }, timeoutMs = 600_000): Promise<{ log?: ImportLog | null }> {
     return this.call('importPackage', a, timeoutMs);
   }
