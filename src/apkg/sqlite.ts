@@ -20,7 +20,8 @@ export interface OpenCollectionOptions {
   /**
    * The file came from outside (a phone, a package): trusted_schema=OFF, defensive mode,
    * cell_size_check=ON, refuse triggers and views, and read a WAL-mode file from a private copy
-   * so that nothing is ever created or changed beside the original.
+   * so that nothing is ever created or changed beside the original. (Attached databases are
+   * never a risk: a file cannot attach another by itself, and nothing here runs ATTACH.)
    */
   untrusted?: boolean;
 }
@@ -130,11 +131,17 @@ export function openCollectionDb(file: string, opts: OpenCollectionOptions = {})
   return db;
 }
 
-/** Anki never creates triggers or views; a file that has them was crafted, so it is refused. */
+/**
+ * Anki never creates triggers, views or virtual tables; a file that has them was crafted (a
+ * trigger would run on our writes, a view or virtual table would run code on our reads), so it is
+ * refused before any table is touched.
+ */
+export const UNSAFE_SCHEMA_SQL =
+  "SELECT CASE WHEN type = 'table' THEN 'virtual table' ELSE type END AS type, name FROM sqlite_master " +
+  "WHERE type IN ('trigger', 'view') OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1";
+
 function refuseCodeInSchema(db: CollectionDb, file: string): void {
-  const row = db
-    .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1")
-    .get() as { type: string; name: string } | undefined;
+  const row = db.prepare(UNSAFE_SCHEMA_SQL).get() as { type: string; name: string } | undefined;
   if (row) throw makeError(CollectionErrors.UNSAFE_SCHEMA, { path: file, kind: row.type, name: row.name });
 }
 

@@ -5,7 +5,9 @@
  * It does NOT use file times, col.mod or col.ls: a colpkg import (Anki or AnkiDroid) resets
  * col.mod and col.scm to "now", and a sync rewrites usn/ls, without any change to the content.
  *
- * What the digest covers (sha256, one line per row, sections in this order, rows in key order):
+ * What the digest covers (sha256 over FINGERPRINT_VERSION, then one section per item below in
+ * this order, one line per row in key order; notes/cards/revlog rows are SQLite quote() of each
+ * column joined by ',', the rest JSON with sorted keys):
  *  - `crt` (collection creation day: due numbers of review cards are days since crt);
  *  - notes: id, guid, mid, mod, tags, flds, flags, data — not usn, and not sfld/csum (derived
  *    from flds by Anki);
@@ -16,12 +18,16 @@
  *    `canonicalObjects`: id, name, modification time and the whole definition, without usn;
  *  - tags: the tag names (a tag's "collapsed" flag in the browser is view state, not content);
  *  - config: every key and value, except keys Anki rewrites by itself when a collection is
- *    opened, imported or synced (VOLATILE_CONFIG_KEYS below).
+ *    opened, imported or synced (VOLATILE_CONFIG_KEYS in ./objects.ts; empty so far: a real
+ *    export + import through Anki keeps every key, see test/apkg/collection/fingerprint.test.ts).
+ * Why these: they are what Anki's sync transfers and what a user would miss; usn, ls, mod and
+ * scm are bookkeeping that changes without any change of content.
  * The digest is the same for a schema-11 and a schema-18 copy of the same content: objects are
  * digested in one canonical form whichever schema stores them (see ./objects.ts).
  *
  * `scm` and `newestRevlogId` are reported beside the digest: scm tells the caller whether a
- * one-way (full) sync is needed; it is deliberately not part of "same content".
+ * one-way (full) sync is needed; it is deliberately not part of "same content" (an import
+ * bumps it). Cost: one pass over notes, cards and revlog inside SQLite, ~linear in their size.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { CollectionDb } from '../sqlite.js';

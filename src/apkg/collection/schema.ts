@@ -6,7 +6,7 @@
  * newer Anki might one day write > 18 (the AnkiDroid fixture "schema250" is such a file).
  */
 import type { CollectionDb } from '../sqlite.js';
-import { translateSqliteError } from '../sqlite.js';
+import { translateSqliteError, UNSAFE_SCHEMA_SQL } from '../sqlite.js';
 import { makeError } from '../../errors/define.js';
 import { CollectionErrors } from '../../errors/codes/collection.js';
 
@@ -61,17 +61,15 @@ export interface ValidateOptions {
 
 /**
  * Checks that a collection is whole: SQLite's integrity check passes, the schema is one we read,
- * all tables of that schema exist, there is exactly one col row, and there are no triggers or
- * views (Anki never makes them; in a file from outside they could run code on our writes).
+ * all tables of that schema exist, there is exactly one col row, and there are no triggers,
+ * views or virtual tables (Anki never makes them; in a file from outside they could run code).
  * Run it with the unicase collation loaded (openCollectionDb does), or the check of the
  * schema-18 name indexes fails with "no such collation sequence".
  */
 export function validateCollection(db: CollectionDb, opts: ValidateOptions = {}): SchemaInfo {
   const file = fileOf(db);
   try {
-    const unsafe = db
-      .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1")
-      .get() as { type: string; name: string } | undefined;
+    const unsafe = db.prepare(UNSAFE_SCHEMA_SQL).get() as { type: string; name: string } | undefined;
     if (unsafe) throw makeError(CollectionErrors.UNSAFE_SCHEMA, { path: file, kind: unsafe.type, name: unsafe.name });
     const pragma = opts.check === 'quick' ? 'quick_check' : 'integrity_check';
     const result = db.pragma(`${pragma}(20)`, { simple: false }) as Array<Record<string, string>>;

@@ -126,10 +126,11 @@ describe('bad files get named errors', () => {
     expect(codeOf(() => openCollectionDb(path.join(dir, 'nope.anki2')))).toBe('ANKIBRIDGE_ERR_GENERAL_FILE_NOT_FOUND');
   });
 
-  it('triggers and views are refused before anything else runs', () => {
+  it('triggers, views and virtual tables are refused before anything else runs', () => {
     const trig = alter('trigger.anki2', good, "CREATE TRIGGER evil AFTER INSERT ON revlog BEGIN UPDATE col SET crt = 0; END;");
     const view = alter('view.anki2', good, 'CREATE VIEW v AS SELECT * FROM notes;');
-    for (const f of [trig, view]) {
+    const vtab = alter('vtab.anki2', good, 'CREATE VIRTUAL TABLE search USING fts5(text);');
+    for (const f of [trig, view, vtab]) {
       expect(codeOf(() => openCollectionDb(f, { untrusted: true }))).toBe('ANKIBRIDGE_ERR_COLLECTION_UNSAFE_SCHEMA');
       expect(codeOf(() => openCollectionDb(f, { readonly: true, untrusted: true }))).toBe('ANKIBRIDGE_ERR_COLLECTION_UNSAFE_SCHEMA');
     }
