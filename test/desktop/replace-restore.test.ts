@@ -2,7 +2,7 @@
 // keeping it open) is detected; import refuses with a named error and leaves the files
 // byte-identical; after release the import succeeds (backup first); restore then gives back
 // the original exactly (canonical dumps through real Anki, media included).
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,38 @@ describe('replacing the desktop collection', () => {
     // the state restore replaced was backed up first
     const list2 = (await cli('backups', '--json')).json!.backups as Array<Record<string, unknown>>;
     expect(list2.map((b) => b.reason)).toEqual(['pre-restore', 'pre-overwrite']);
+  });
+
+  it('imports without --force a package that has everything the desktop has', async () => {
+    resetProfile(scene.pristine, scene.profileDir);
+    // the phone took a copy of the desktop as it is now and reviewed more
+    const phone2 = path.join(root, 'phone2', 'collection.anki2');
+    cpSync(scene.profileDir, path.dirname(phone2), { recursive: true });
+    await peer.modify(phone2, [{ op: 'review', count: 3, ease: 3 }], { seed: 9 });
+    const pkg = path.join(root, 'phone2.colpkg');
+    await peer.exportPackage({ path: phone2, out: pkg, kind: 'colpkg' });
+    const r = await cli('import', pkg, '--base', scene.base, '--json');
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, forced: false, loss: { reviewsMissing: 0, notesNewer: 0, sentence: null } });
+    expect(withoutMedia(await peer.dump(scene.collectionPath, { ignoreSync: true }))).toEqual(withoutMedia(await peer.dump(phone2, { ignoreSync: true })));
+  });
+
+  it('refuses a damaged package and a deck package with named errors, changing nothing', async () => {
+    resetProfile(scene.pristine, scene.profileDir);
+    const bytes = collectionBytes(scene.collectionPath);
+    const bad = path.join(root, 'bad.colpkg');
+    writeFileSync(bad, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(3000, 0x41)]));
+    const r1 = await cli('import', bad, '--base', scene.base, '--force', '--json');
+    expect(r1.code).toBe(65);
+    expect((r1.json!.error as { code: string }).code).toMatch(/^ANKIBRIDGE_ERR_PACKAGE_/);
+    const deck = path.join(root, 'deck.apkg');
+    await peer.exportPackage({ path: scene.phoneCollection, out: deck, kind: 'apkg' });
+    const r2 = await cli('import', deck, '--base', scene.base, '--force', '--json');
+    expect(r2.json).toMatchObject({ ok: false, error: { code: 'ANKIBRIDGE_ERR_DESKTOP_NOT_A_COLLECTION_PACKAGE' } });
+    expect(collectionBytes(scene.collectionPath)).toEqual(bytes);
+    const missing = await cli('import', path.join(root, 'nope.colpkg'), '--base', scene.base, '--json');
+    expect(missing.code).toBe(66);
+    expect(collectionBytes(scene.collectionPath)).toEqual(bytes);
   });
 
   for (const legacy of [false, true]) {
