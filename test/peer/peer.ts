@@ -289,8 +289,8 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('createCollection', a, timeoutMs);
   }
 
-  modify(path: string, ops: PeerOp[], opts: { seed?: number } = {}): Promise<{ applied: number }> {
-    return this.call('modify', { path, ops, seed: opts.seed ?? 0 }, 120_000);
+  modify(path: string, ops: PeerOp[], opts: { seed?: number; timeoutMs?: number } = {}): Promise<{ applied: number }> {
+    return this.call('modify', { path, ops, seed: opts.seed ?? 0 }, opts.timeoutMs ?? 120_000);
   }
 
   exportPackage(a: {
@@ -316,12 +316,13 @@ export class AnkiPeer implements AsyncDisposable {
 
   /** Anki's own "Check Database" plus `pragma integrity_check`; problems are Anki's messages.
    *  Like the real one it repairs what it reports (and normalises e.g. config nextPos). */
-  check(path: string): Promise<{ ok: boolean; problems: string[] }> {
-    return this.call('check', { path }, 300_000);
+  check(path: string, timeoutMs = 300_000): Promise<{ ok: boolean; problems: string[] }> {
+    return this.call('check', { path }, timeoutMs);
   }
 
-  dump(path: string, opts: { ignoreSync?: boolean; mediaDir?: string } = {}): Promise<CanonicalDump> {
-    return this.call('dump', { path, ...opts }, 300_000);
+  dump(path: string, opts: { ignoreSync?: boolean; mediaDir?: string; timeoutMs?: number } = {}): Promise<CanonicalDump> {
+    const { timeoutMs, ...args } = opts;
+    return this.call('dump', { path, ...args }, timeoutMs ?? 300_000);
   }
 
   /** Rows of one SQL statement run through Anki's own connection (unicase collation included);
@@ -353,14 +354,14 @@ export class AnkiPeer implements AsyncDisposable {
   }
 
   /** Normal sync; does not run a full sync by itself: `required` says when one is needed. */
-  sync(a: { path: string; endpoint: string; hkey: string; media?: boolean }): Promise<SyncResult> {
-    return this.call('sync', a, 180_000);
+  sync(a: { path: string; endpoint: string; hkey: string; media?: boolean }, timeoutMs = 300_000): Promise<SyncResult> {
+    return this.call('sync', a, timeoutMs);
   }
 
   async fullSync(a: {
     path: string; endpoint: string; hkey: string; direction: 'upload' | 'download'; media?: boolean;
-  }): Promise<void> {
-    await this.call('fullSync', a, 300_000);
+  }, timeoutMs = 600_000): Promise<void> {
+    await this.call('fullSync', a, timeoutMs);
   }
 }
 
