@@ -15,13 +15,10 @@ The contract (what the TypeScript side expects) is test/peer/peer.ts; this file 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 from typing import Any, Callable
