@@ -12,7 +12,7 @@
  * extracted collection never has one; for a live profile, checkpoint or copy with the package
  * reader first).
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { makeError } from '../../errors/define.js';
@@ -88,6 +88,7 @@ function convert(srcFile: string, outFile: string, to: 11 | 18, steps: (db: Coll
   const tmp = `${outFile}.tmp-${randomBytes(6).toString('hex')}`;
   try {
     copyFileSync(srcFile, tmp);
+    chmodSync(tmp, 0o644); // the copy keeps the source's mode, which may be read-only
     toRollbackJournal(tmp);
     const db = openCollectionDb(tmp, { untrusted: true });
     try {
@@ -113,8 +114,19 @@ function convert(srcFile: string, outFile: string, to: 11 | 18, steps: (db: Coll
   } catch (e) {
     rmSync(tmp, { force: true });
     rmSync(`${tmp}-journal`, { force: true });
-    throw e;
+    throw fsError(e, outFile);
   }
+}
+
+/** File-system failures (no space, no folder, no permission) as catalogued errors. */
+function fsError(e: unknown, file: string): unknown {
+  if (e instanceof Error && 'hint' in e) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return makeError(GeneralErrors.DISK_FULL, { path: file }, e);
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return makeError(GeneralErrors.IO, { operation: 'write', path: file, reason: (e as Error).message }, e);
+  }
+  return e;
 }
 
 /**

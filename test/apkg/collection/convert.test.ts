@@ -2,7 +2,7 @@
 // Schema conversion proved against real Anki: our 11 -> 18 upgrade gives the same collection as
 // Anki's own upgrade (canonical dumps read through Anki), and a file we downgrade to 11 is opened
 // (upgraded) by Anki with its database check clean and the same content as the source.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -311,6 +311,14 @@ describe('conversion refuses bad input and leaves nothing behind', () => {
     expect(code(() => downgradeToSchema11(fixture('ankidroid-backend-initial_version_2_12_1_corrupt_diskfull.anki2'), out))).toBe('ANKIBRIDGE_ERR_COLLECTION_CORRUPT');
     expect(code(() => upgradeToSchema18(fixture('ankidroid-schema250.anki2'), out))).toBe('ANKIBRIDGE_ERR_COLLECTION_SCHEMA_TOO_NEW');
     expect(listDir(path.dirname(out))).toEqual([]);
+    expect(code(() => upgradeToSchema18(fixture('ankidroid-schema16.anki2'), path.join(dir, 'no', 'such', 'dir', 'out.anki2')))).toBe('ANKIBRIDGE_ERR_GENERAL_IO');
+    // a read-only source (as the shared fixtures are) converts; the output is writable
+    const ro = copyTo(dir, fixture('ankidroid-schema16.anki2'), 'readonly16.anki2');
+    chmodSync(ro, 0o444);
+    const roOut = path.join(dir, 'refused', 'from-readonly.anki2');
+    upgradeToSchema18(ro, roOut);
+    expect(verOf(roOut)).toBe(18);
+    expect(listDir(path.dirname(out))).toEqual(['from-readonly.anki2']);
     const self = copyTo(dir, fixture('frequencyman-two_deck_collection.anki2'), 'self.anki2');
     expect(code(() => downgradeToSchema11(self, self))).toBe('ANKIBRIDGE_ERR_COLLECTION_OUTPUT_IS_SOURCE');
   });
