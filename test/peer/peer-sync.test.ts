@@ -62,6 +62,7 @@ describe('sync through anki.syncserver', () => {
     await peer.modify(b, [
       { op: 'addNotes', count: 2, deck: 'From B', tags: ['b'] },
       { op: 'deleteNotes', noteIds: [da.notes[1]!.id] },
+      { op: 'removeMedia', name: 'peer-media-00001.jpg' },
     ]);
     expect((await peer.sync({ path: a, ...auth, media: true })).did).toBe('normal');
     expect((await peer.sync({ path: b, ...auth, media: true })).did).toBe('normal');
@@ -76,7 +77,7 @@ describe('sync through anki.syncserver', () => {
     expect(fa.notes.find((n) => n.id === da.notes[0]!.id)!.fields[0]).toBe('edited on A');
     expect(fa.notes.some((n) => n.id === da.notes[1]!.id)).toBe(false);
     expect(fa.decks.some((d) => d.name === 'From B')).toBe(true);
-    expect(fa.media.map((m) => m.name)).toContain('from-a.txt');
+    expect(fa.media.map((m) => m.name)).toEqual(['from-a.txt', 'peer-media-00000.jpg']); // added on A, removed on B
     expect(fa.revlog.length).toBe(da.revlog.length + 3);
   });
 });
