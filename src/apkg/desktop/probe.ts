@@ -4,9 +4,13 @@
  * gets SQLITE_BUSY. The probe asks SQLite for a write lock with busy_timeout 0 and gives it back
  * at once: it never holds a lock longer than those two statements (a lock of ours would make
  * Anki fail to load the profile).
+ *
+ * When a -wal with content lies beside the file (Anki was killed), a read-write connection
+ * would fold it into the file when it closes. The probe must only look, so it then reads through
+ * a read-only connection instead (a lock held by Anki still makes that read fail).
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 
 export type CollectionState = 'free' | 'open' | 'missing';
 
@@ -28,12 +32,18 @@ export function probeCollection(collectionPath: string): ProbeResult {
   const checkedAt = Date.now();
   if (!existsSync(collectionPath)) return { state: 'missing', walPresent: false, reason: 'the collection file does not exist', checkedAt };
   const walPresent = existsSync(`${collectionPath}-wal`);
+  const walHasContent = walPresent && (statSync(`${collectionPath}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
   let db: Database.Database | undefined;
   try {
-    db = new Database(collectionPath, { fileMustExist: true, timeout: 0 });
-    // BEGIN IMMEDIATE takes the write lock (and in WAL mode the WAL write lock) or fails at once.
-    db.exec('BEGIN IMMEDIATE');
-    db.exec('ROLLBACK');
+    if (walHasContent) {
+      db = new Database(collectionPath, { fileMustExist: true, timeout: 0, readonly: true });
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } else {
+      db = new Database(collectionPath, { fileMustExist: true, timeout: 0 });
+      // BEGIN IMMEDIATE takes the write lock (and in WAL mode the WAL write lock) or fails at once.
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+    }
     return {
       state: 'free',
       walPresent,
