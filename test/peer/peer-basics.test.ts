@@ -111,6 +111,18 @@ describe('real files', () => {
     expect(await peer.check(tooNew)).toMatchObject({ ok: false, problems: [expect.stringMatching(/FileTooNew/)] });
   });
 
+  it("check finds and repairs what Anki's Check Database finds (cards without a note)", async () => {
+    const p = path.join(dir, 'orphans', 'collection.anki2');
+    await peer.createCollection({ path: p, notes: 3, seed: 4, noteTypes: ['basic'] });
+    const [note] = (await peer.dump(p)).notes;
+    await peer.query(p, 'delete from notes where id = ?', [note!.id]);
+    const first = await peer.check(p);
+    expect(first.ok).toBe(false);
+    expect(first.problems.join('\n')).toMatch(/card/i);
+    expect(await peer.check(p)).toEqual({ ok: true, problems: [] });
+    expect((await peer.dump(p)).cards).toHaveLength(2);
+  });
+
   it('opening an older schema upgrades it the same way every time (copies dump equal)', async () => {
     const src = fixture('collections/ankidroid-schema16.anki2');
     const a = copyAs(src, path.join(dir, 'u1', 'collection.anki2'));
