@@ -3,7 +3,7 @@
 // upgrading) the same schema-11 file, our 18 -> 11 downgrade next to Anki's legacy export
 // (which downgrades and zips), and our validate / summary / fingerprint, with peak RSS.
 //   COLLECTION_BENCH_NOTES (default 50000), COLLECTION_BENCH_REVIEWS (default 300000)
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnkiPeer } from '../test/peer/peer.js';
@@ -22,54 +22,69 @@ const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 
-async function timed<T>(fn: () => T | Promise<T>): Promise<[T, number]> {
+/** CPU seconds (user + system) of a process, from /proc: unlike wall time, not inflated by other load. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+let peerPid = 0;
+/** Wall time, and CPU time of whichever side did the work (ours: this process; Anki: the peer). */
+async function timed<T>(fn: () => T | Promise<T>, side: 'ours' | 'anki' = 'ours'): Promise<[T, number, number]> {
+  const cpu0 = side === 'ours' ? cpuMsOf(process.pid) : cpuMsOf(peerPid);
   const t0 = performance.now();
   const r = await fn();
-  return [r, performance.now() - t0];
+  const wall = performance.now() - t0;
+  return [r, wall, (side === 'ours' ? cpuMsOf(process.pid) : cpuMsOf(peerPid)) - cpu0];
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ankibridge-colbench-'));
 const peer = await AnkiPeer.start();
+peerPid = peer.pid ?? 0;
 try {
   const src = path.join(dir, 'src', 'collection.anki2');
-  const [, tCreate] = await timed(() => peer.createCollection({ path: src, notes: NOTES, seed: 1, reviews: REVIEWS, decks: 10, days: 365 }), );
-  console.log(`generated ${NOTES} notes / ${REVIEWS} reviews with Anki in ${s(tCreate)} (${mb(statSync(src).size)})`);
+  const created = await timed(() => peer.createCollection({ path: src, notes: NOTES, seed: 1, reviews: REVIEWS, decks: 10, days: 365 }), 'anki');
+  console.log(`generated ${NOTES} notes / ${REVIEWS} reviews with Anki in ${s(created[1])} (${mb(statSync(src).size)}); load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
 
   // schema-11 copy, written by Anki itself (legacy export)
   const pkgFile = path.join(dir, 'legacy.colpkg');
-  const [, tAnkiDown] = await timed(() => peer.exportPackage({ path: src, out: pkgFile, kind: 'colpkg', legacy: true }, ));
+  const ankiDown = await timed(() => peer.exportPackage({ path: src, out: pkgFile, kind: 'colpkg', legacy: true }), 'anki');
   const pkg = await openPackage(pkgFile);
   const s11 = path.join(dir, 's11.anki2');
   copyFileSync(pkg.collectionPath, s11);
   await pkg.dispose();
 
   const ours18 = path.join(dir, 'ours18.anki2');
-  const [, tOursUp] = await timed(() => upgradeToSchema18(s11, ours18));
+  const up = await timed(() => upgradeToSchema18(s11, ours18));
+  const ours18q = path.join(dir, 'ours18q.anki2');
+  const upQuick = await timed(() => upgradeToSchema18(s11, ours18q, { check: 'quick' }));
   const ankiUp = path.join(dir, 'ankiup', 'collection.anki2');
   mkdirSync(path.dirname(ankiUp));
   copyFileSync(s11, ankiUp);
-  const [, tAnkiNoop] = await timed(() => peer.modify(src, [])); // open + close of a schema-18 file: the fixed cost
-  const [, tAnkiUp] = await timed(() => peer.modify(ankiUp, [])); // open = upgrade, then close
+  const ankiNoop = await timed(() => peer.modify(src, []), 'anki'); // open + close of a schema-18 file: the fixed cost
+  const ankiUpT = await timed(() => peer.modify(ankiUp, []), 'anki'); // open = upgrade, then close
   const ours11 = path.join(dir, 'ours11.anki2');
-  const [, tOursDown] = await timed(() => downgradeToSchema11(src, ours11));
+  const down = await timed(() => downgradeToSchema11(src, ours11));
 
   const db = openCollectionDb(src, { readonly: true, untrusted: true });
-  const [, tValidate] = await timed(() => validateCollection(db));
-  const [, tQuick] = await timed(() => validateCollection(db, { check: 'quick' }));
-  const [, tSummary] = await timed(() => summarizeCollection(db));
-  const [fp, tFp] = await timed(() => fingerprintCollection(db));
+  const validate = await timed(() => validateCollection(db));
+  const quick = await timed(() => validateCollection(db, { check: 'quick' }));
+  const summary = await timed(() => summarizeCollection(db));
+  const fp = await timed(() => fingerprintCollection(db));
   db.close();
-  const [, tAnkiCheck] = await timed(() => peer.check(ankiUp));
+  const ankiCheck = await timed(() => peer.check(ankiUp), 'anki');
 
-  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  const f = (t: [unknown, number, number]) => `${s(t[1])} wall / ${s(t[2])} cpu`;
+  const ratio = (a: [unknown, number, number], b: [unknown, number, number]) => `${(a[1] / b[1]).toFixed(2)} wall, ${(a[2] / Math.max(1, b[2])).toFixed(2)} cpu`;
   console.log('');
   console.log('| work | ours | real Anki | ratio ours/Anki |');
   console.log('| --- | --- | --- | --- |');
-  console.log(`| schema 11 -> 18 | ${s(tOursUp)} | ${s(tAnkiUp)} (open+close; an open of an 18 file alone: ${s(tAnkiNoop)}) | ${ratio(tOursUp, tAnkiUp)} |`);
-  console.log(`| schema 18 -> 11 | ${s(tOursDown)} | ${s(tAnkiDown)} (legacy colpkg export: downgrade + deflate) | ${ratio(tOursDown, tAnkiDown)} |`);
-  console.log(`| integrity check | ${s(tValidate)} (validateCollection, full) / ${s(tQuick)} (quick) | ${s(tAnkiCheck)} (Check Database, does more) | ${ratio(tValidate, tAnkiCheck)} |`);
-  console.log(`| summary | ${s(tSummary)} | - | - |`);
-  console.log(`| fingerprint | ${s(tFp)} (${fp.counts.notes} notes, ${fp.counts.cards} cards, ${fp.counts.revlog} reviews) | - | - |`);
+  console.log(`| schema 11 -> 18, full integrity_check of the input | ${f(up)} | ${f(ankiUpT)} (open = upgrade, no integrity check; open of an 18 file: ${f(ankiNoop)}) | ${ratio(up, ankiUpT)} |`);
+  console.log(`| schema 11 -> 18, quick_check (input validated before) | ${f(upQuick)} | same | ${ratio(upQuick, ankiUpT)} |`);
+  console.log(`| schema 18 -> 11 | ${f(down)} | ${f(ankiDown)} (legacy colpkg export: downgrade + deflate) | ${ratio(down, ankiDown)} |`);
+  console.log(`| integrity check | ${f(validate)} full / ${f(quick)} quick | ${f(ankiCheck)} (Check Database, does more) | ${ratio(validate, ankiCheck)} |`);
+  console.log(`| summary | ${f(summary)} | - | - |`);
+  console.log(`| fingerprint (${fp[0].counts.notes} notes, ${fp[0].counts.cards} cards, ${fp[0].counts.revlog} reviews) | ${f(fp)} | - | - |`);
   console.log(`\npeak RSS of this process (ours; Anki runs in the peer process): ${mb(peakRss)}`);
 } finally {
   clearInterval(sampler);

@@ -69,17 +69,27 @@ DROP INDEX IF EXISTS idx_cards_odid; DROP INDEX IF EXISTS idx_notes_mid;
 /** usn Anki gives a change made on a client (not a sync server): "not yet synced". */
 const CLIENT_USN = -1;
 
-export function upgradeToSchema18(srcFile: string, outFile: string): void {
-  convert(srcFile, outFile, 18, (db, ver) => upgradeSteps(db, ver));
+export interface ConvertOptions {
+  /**
+   * How the source is checked before conversion: 'full' (default) runs `pragma integrity_check`
+   * (as Anki does on a colpkg import); 'quick' runs `quick_check`, for a source the caller has
+   * already validated in full (e.g. a package it just opened). Triggers, views, virtual tables,
+   * schema and tables are checked either way.
+   */
+  check?: 'full' | 'quick';
 }
 
-export function downgradeToSchema11(srcFile: string, outFile: string): void {
-  convert(srcFile, outFile, 11, (db, ver) => downgradeSteps(db, ver));
+export function upgradeToSchema18(srcFile: string, outFile: string, opts: ConvertOptions = {}): void {
+  convert(srcFile, outFile, 18, opts, (db, ver) => upgradeSteps(db, ver));
+}
+
+export function downgradeToSchema11(srcFile: string, outFile: string, opts: ConvertOptions = {}): void {
+  convert(srcFile, outFile, 11, opts, (db, ver) => downgradeSteps(db, ver));
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function convert(srcFile: string, outFile: string, to: 11 | 18, steps: (db: CollectionDb, ver: number) => void): void {
+function convert(srcFile: string, outFile: string, to: 11 | 18, opts: ConvertOptions, steps: (db: CollectionDb, ver: number) => void): void {
   if (!existsSync(srcFile)) throw makeError(GeneralErrors.FILE_NOT_FOUND, { path: srcFile });
   if (existsSync(outFile) && realpathSync(outFile) === realpathSync(srcFile)) {
     throw makeError(CollectionErrors.OUTPUT_IS_SOURCE, { path: srcFile });
@@ -92,7 +102,7 @@ function convert(srcFile: string, outFile: string, to: 11 | 18, steps: (db: Coll
     toRollbackJournal(tmp);
     const db = openCollectionDb(tmp, { untrusted: true });
     try {
-      const { ver } = validateCollection(db);
+      const { ver } = validateCollection(db, { check: opts.check ?? 'full' });
       db.pragma('journal_mode = DELETE');
       db.pragma('foreign_keys = OFF');
       try {
@@ -101,8 +111,8 @@ function convert(srcFile: string, outFile: string, to: 11 | 18, steps: (db: Coll
         if (e instanceof Error && 'hint' in e) throw e;
         throw makeError(CollectionErrors.CONVERT_FAILED, { path: srcFile, to, reason: e instanceof Error ? e.message : String(e) }, e);
       }
-      // the source passed the full integrity_check above; a quick_check of the result (page and
-      // record structure, not every index entry) guards our own writes at a fifth of the cost
+      // the source passed the check above; a quick_check of the result (page and record
+      // structure, not every index entry) guards our own writes at a fraction of the cost
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw makeError(CollectionErrors.CONVERT_FAILED, { path: srcFile, to, reason: `quick_check after conversion: ${String(check)}` });
     } finally {
