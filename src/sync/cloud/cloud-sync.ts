@@ -10,6 +10,8 @@
  *    with an explicit `fullSync` direction; the side that is replaced is backed up first.
  *  - Then media, unless disabled.
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { makeError } from '../../errors/define.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
 import { isAnkibridgeError } from '../../errors/ankibridge-error.js';
@@ -107,6 +109,8 @@ export class CloudSync {
   }
 
   private readLocal(withSummary: boolean): { meta: LocalMeta; summary?: ReturnType<typeof summarizeCollection> } {
+    // A profile that has no collection yet (a new computer): an empty side, which may only download.
+    if (!existsSync(this.opts.collectionPath)) return { meta: { mod: 0, scm: 0, usn: 0, ls: 0, crt: 0, empty: true } };
     const db = openCollectionDb(this.opts.collectionPath, { readonly: true });
     try {
       const meta = new LocalStore(db).meta();
@@ -144,7 +148,7 @@ export class CloudSync {
       let result: CloudSyncResult;
       if (decision.kind === 'noChanges') {
         result = { kind: 'noChanges' };
-      } else if (decision.kind === 'normal') {
+      } else if (decision.kind === 'normal' && existsSync(this.opts.collectionPath)) {
         const db = openCollectionDb(this.opts.collectionPath);
         try {
           const stats = await normalSync(t, db, local, remote, {
@@ -172,7 +176,10 @@ export class CloudSync {
         }
         progress(`full ${choice.direction}`);
         if (choice.direction === 'upload') await fullUpload(t, this.opts.collectionPath, { backup: this.opts.backup, serverEmpty: remote.empty });
-        else await fullDownload(t, this.opts.collectionPath, { backup: this.opts.backup });
+        else {
+          mkdirSync(path.dirname(this.opts.collectionPath), { recursive: true });
+          await fullDownload(t, this.opts.collectionPath, { backup: this.opts.backup });
+        }
         result = { kind: 'full', direction: choice.direction };
       }
       if (this.opts.media !== false) {

@@ -8,7 +8,7 @@
  * Download: the file goes to a temp file beside the collection, is checked (integrity_check,
  * schema), `ls = mod` is set as Anki does, and it is renamed over the local file.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -111,27 +111,40 @@ export async function fullUpload(
 }
 
 /** Downloads the server collection into `out` and checks it; `out` is removed on failure. */
-async function downloadTo(t: SyncTransport, out: string): Promise<void> {
-  const bytes = await P.download(t);
+async function downloadTo(t: SyncTransport, out: string, finalize = false): Promise<void> {
   try {
-    writeFileSync(out, bytes);
-    verifyDownloaded(out);
+    await P.download(t, out);
+    verifyDownloaded(out, finalize);
   } catch (e) {
     rmSync(out, { force: true });
     throw e;
   }
 }
 
-function verifyDownloaded(file: string): void {
+/**
+ * Checks a downloaded collection and does Anki's after-download bookkeeping in one open. The
+ * file is our own temp file, so it is opened directly (no private copy), but its content came
+ * from a server: triggers and views are refused before anything is written, then
+ * integrity_check (as Anki does), the schema version and the main tables are checked.
+ */
+function verifyDownloaded(file: string, finalize: boolean): void {
   let db: Database.Database | undefined;
   try {
-    db = openCollectionDb(file, { untrusted: true });
+    db = openCollectionDb(file);
+    const code = db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') LIMIT 1").get() as { type: string; name: string } | undefined;
+    if (code) throw new Error(`it contains a ${code.type} (${code.name}), which Anki never creates`);
     const check = db.pragma('integrity_check', { simple: true });
     if (check !== 'ok') throw new Error(`integrity check: ${String(check)}`);
     const ver = (db.prepare('SELECT ver FROM col').get() as { ver: number } | undefined)?.ver;
     if (ver === undefined || ver < 11 || ver > 18) throw new Error(`unexpected collection schema ${String(ver)}`);
     for (const t of ['notes', 'cards', 'revlog', 'decks', 'notetypes']) db.prepare(`SELECT count() FROM ${t}`).get();
+    if (finalize) {
+      // As Anki does after a download (doc §5.2): the file is now "synced as of its mod".
+      db.exec('UPDATE col SET ls = mod');
+      db.pragma('journal_mode = DELETE');
+    }
   } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('ANKIBRIDGE_') && !(e as { code: string }).code.includes('COLLECTION')) throw e;
     throw makeError(CloudErrors.DOWNLOAD_CORRUPT, { reason: (e as Error).message }, e);
   } finally {
     db?.close();
@@ -141,15 +154,7 @@ function verifyDownloaded(file: string): void {
 export async function fullDownload(t: SyncTransport, collectionPath: string, opts: { backup: BackupFn }): Promise<void> {
   const tmp = tempBeside(collectionPath, 'download');
   try {
-    await downloadTo(t, tmp);
-    // As Anki does after a download (doc §5.2): the file is now "synced as of its mod".
-    const db = openCollectionDb(tmp);
-    try {
-      db.exec('UPDATE col SET ls = mod');
-      db.pragma('journal_mode = DELETE');
-    } finally {
-      db.close();
-    }
+    await downloadTo(t, tmp, true);
     if (existsSync(collectionPath)) await opts.backup(collectionPath, 'pre-overwrite: local collection before full download');
     replaceCollectionFile(tmp, collectionPath);
   } finally {

@@ -122,6 +122,7 @@ export async function upload(t: SyncTransport, file: Buffer): Promise<void> {
   if (text !== 'OK') throw makeError(CloudErrors.UPLOAD_REJECTED, { serverMessage: text.slice(0, 300) });
 }
 
-export async function download(t: SyncTransport): Promise<Buffer> {
-  return (await t.call('sync', 'download', Buffer.from('{}'))) as Buffer;
+/** Streams the server collection into `outFile`; returns its size. */
+export function download(t: SyncTransport, outFile: string): Promise<number> {
+  return t.callToFile('sync', 'download', Buffer.from('{}'), outFile);
 }

@@ -11,7 +11,12 @@ import { randomInt } from 'node:crypto';
 import { makeError } from '../../errors/define.js';
 import { GeneralErrors } from '../../errors/codes/general.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
-import { AnkibridgeError } from '../../errors/ankibridge-error.js';
+import { AnkibridgeError, isAnkibridgeError } from '../../errors/ankibridge-error.js';
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { DecompressStream } from 'zstd-napi';
 import { clientVersionString } from './client-version.js';
 import { normalizeEndpoint } from './endpoint.js';
 import { zstdCompress, zstdDecompress } from './zstd.js';
@@ -116,7 +121,54 @@ export class SyncTransport {
     return body;
   }
 
-  private post(url: URL, body: Buffer, step: string): Promise<RawResponse> {
+  /**
+   * A call whose (large) answer goes straight to a file: the zstd stream is decompressed while it
+   * arrives and written as it comes, so a 100 MB collection never sits in memory twice and the
+   * network, the decompressor and the disk work at the same time. Same checks as call(): status,
+   * anki-original-size present and equal to what was written, damaged zstd → BAD_RESPONSE.
+   */
+  async callToFile(group: SyncGroup, method: string, payload: Buffer, outFile: string): Promise<number> {
+    const step = `${group}/${method}`;
+    const url = new URL(`${group}/${method}`, this.endpoint);
+    let written = -1;
+    const res = await this.post(url, zstdCompress(payload), step, async (incoming) => {
+      const sizeHeader = incoming.headers['anki-original-size'];
+      if (typeof sizeHeader !== 'string' || !/^\d+$/.test(sizeHeader)) {
+        throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: 'the anki-original-size header is missing' });
+      }
+      const expected = Number(sizeHeader);
+      if (expected > MAX_PAYLOAD_UNCOMPRESSED) {
+        throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it announces ${expected} bytes, more than the protocol allows` });
+      }
+      let count = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          count += chunk.length;
+          if (count > expected) cb(makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it holds more than the ${expected} bytes the server announced` }));
+          else cb(null, chunk);
+        },
+      });
+      // opened before the first byte and closed before we return, even on error: a write that
+      // landed after the caller removed the file would leave a stray file behind
+      const out = createWriteStream(outFile);
+      await once(out, 'open');
+      try {
+        await pipeline(incoming, new DecompressStream(), counter, out);
+      } catch (e) {
+        if (!out.closed) await once(out, 'close').catch(() => undefined);
+        if ((e as { code?: string }).code?.startsWith('ANKIBRIDGE_')) throw e;
+        throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `the zstd data is damaged or cut short (${(e as Error).message})` }, e);
+      }
+      if (count !== expected) {
+        throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it holds ${count} bytes where the server announced ${expected}` });
+      }
+      written = count;
+    });
+    if (res.status !== 200) throw statusError(res, step);
+    return written;
+  }
+
+  private post(url: URL, body: Buffer, step: string, sink?: (res: http.IncomingMessage) => Promise<void>): Promise<RawResponse> {
     if (this.signal?.aborted) return Promise.reject(makeError(GeneralErrors.CANCELLED));
     const header = JSON.stringify({ v: SYNC_VERSION, k: this.hkey, c: this.clientVersion, s: this.sessionKey });
     const mod = url.protocol === 'https:' ? https : http;
@@ -138,18 +190,34 @@ export class SyncTransport {
           'anki-sync': header,
         },
       });
-      const onAbort = (): void => {
+      // While an answer streams into a file, a failure waits for that stream to close, so no
+      // write can land after the caller has cleaned the file up.
+      let sinking: Promise<unknown> | undefined;
+      let failure: Error | undefined;
+      const fail = (e: Error): void => {
+        failure ??= e;
         req.destroy();
-        done(makeError(GeneralErrors.CANCELLED));
+        if (sinking) void sinking.finally(() => done(failure as Error));
+        else done(e);
       };
+      const onAbort = (): void => fail(makeError(GeneralErrors.CANCELLED));
       this.signal?.addEventListener('abort', onAbort, { once: true });
       // Socket idle timer: fires only when no byte moved for ioTimeoutMs (Anki's stall rule, doc §2.2).
-      req.setTimeout(this.ioTimeoutMs, () => {
-        req.destroy();
-        done(makeError(CloudErrors.TIMEOUT, { step, seconds: Math.round(this.ioTimeoutMs / 1000) }));
+      req.setTimeout(this.ioTimeoutMs, () => fail(makeError(CloudErrors.TIMEOUT, { step, seconds: Math.round(this.ioTimeoutMs / 1000) })));
+      req.on('error', (e) => {
+        if (!sinking) done(makeError(CloudErrors.NETWORK, { step, reason: e.message }, e));
       });
-      req.on('error', (e) => done(makeError(CloudErrors.NETWORK, { step, reason: e.message }, e)));
       req.on('response', (res) => {
+        if (sink && res.statusCode === 200) {
+          sinking = sink(res).then(
+            () => (failure ? done(failure) : done(null, { status: 200, headers: res.headers, body: Buffer.alloc(0) })),
+            (e: unknown) => {
+              req.destroy();
+              done(failure ?? (isAnkibridgeError(e) ? e : makeError(CloudErrors.BAD_RESPONSE, { step, reason: (e as Error).message }, e)));
+            },
+          );
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         const declared = Number(res.headers['content-length'] ?? NaN);
