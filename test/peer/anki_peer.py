@@ -572,6 +572,8 @@ def cmd_check(args: dict[str, Any]) -> Any:
         if not ok:
             problems.extend(p for p in text.split("\n") if p and p not in REBUILT_MARKERS
                             and p != col.tr.database_check_rebuilt())
+        # Fluent wraps numbers in Unicode isolation marks; plain text is easier to assert on
+        problems = [p.replace("\u2068", "").replace("\u2069", "") for p in problems]
         return {"ok": not problems, "problems": problems}
 
     if not os.path.exists(path):
@@ -615,7 +617,12 @@ def cmd_release(args: dict[str, Any]) -> Any:
 
 
 def auth_of(args: dict[str, Any]) -> sync_pb2.SyncAuth:
-    return sync_pb2.SyncAuth(hkey=args["hkey"], endpoint=args["endpoint"])
+    auth = sync_pb2.SyncAuth(hkey=args["hkey"], endpoint=args["endpoint"])
+    if args.get("ioTimeoutSecs"):
+        # optional (merge bench): a large full upload can keep the server busy longer than the
+        # client's default 30 s stall timeout
+        auth.io_timeout_secs = int(args["ioTimeoutSecs"])
+    return auth
 
 
 def cmd_sync_login(args: dict[str, Any]) -> Any:

@@ -119,6 +119,7 @@ describe('real files', () => {
     const first = await peer.check(p);
     expect(first.ok).toBe(false);
     expect(first.problems.join('\n')).toMatch(/card/i);
+    expect(first.problems.join('\n')).not.toMatch(/[\u2068\u2069]/);
     expect(await peer.check(p)).toEqual({ ok: true, problems: [] });
     expect((await peer.dump(p)).cards).toHaveLength(2);
   });
