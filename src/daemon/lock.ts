@@ -9,6 +9,9 @@ export interface InstanceLock {
   release(): void;
 }
 
+/** Locks this process holds, so a second start in the same process is refused too. */
+const heldHere = new Set<string>();
+
 export type LockResult = { ok: true; lock: InstanceLock } | { ok: false; holderPid: number };
 
 export function acquireInstanceLock(file: string): LockResult {
@@ -18,6 +21,7 @@ export function acquireInstanceLock(file: string): LockResult {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldHere.add(file);
       let released = false;
       return {
         ok: true,
@@ -25,6 +29,7 @@ export function acquireInstanceLock(file: string): LockResult {
           release() {
             if (released) return;
             released = true;
+            heldHere.delete(file);
             // Only remove the file if it is still ours (a successor may have taken over a stale one).
             if (readHolder(file) === process.pid) unlinkSync(file);
           },
@@ -33,7 +38,9 @@ export function acquireInstanceLock(file: string): LockResult {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = readHolder(file);
-      if (holder !== undefined && holder !== process.pid && isAlive(holder)) return { ok: false, holderPid: holder };
+      // Our own pid in the file is stale (a crashed predecessor with the same pid) unless we hold it now.
+      const ours = holder === process.pid;
+      if (holder !== undefined && ((ours && heldHere.has(file)) || (!ours && isAlive(holder)))) return { ok: false, holderPid: holder };
       // Stale: the holder is gone. Remove and retry.
       try {
         unlinkSync(file);
@@ -58,8 +65,17 @@ function readHolder(file: string): number | undefined {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // A process that has exited but not been reaped by its parent (a zombie) still answers kill 0.
+  if (process.platform === 'linux') {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }

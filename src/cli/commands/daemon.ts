@@ -29,6 +29,12 @@ export const registerDaemon: RegisterCommand = (program, ctx) => {
         else ctx.io.out(`ankibridge daemon ${process.pid} listening on ${d.url} (log: ${d.paths.logFile})`);
         await d.stopped;
         ctx.exitCode = 0;
+        // Everything is closed; if some handle still holds the process (a library's socket or
+        // timer), say which in stderr and leave anyway: a stopped daemon must not linger.
+        setTimeout(() => {
+          process.stderr.write(`ankibridge daemon: exiting with handles still open: ${process.getActiveResourcesInfo().join(', ')}\n`);
+          process.exit(0);
+        }, 2000).unref();
       } catch (e) {
         ctx.exitCode = reportError(ctx.io, e, json);
       }
