@@ -11,7 +11,7 @@
  * Packages: exports land in Android/data/<pkg>/cache/export/ and are then saved by the user,
  * usually to Download/ or Documents/; automatic backups are in <collection folder>/backup/.
  *
- * Order, newest first: by the time written into the file name (AnkiDroid names exports
+ * Order: collection packages before deck packages, each newest first: by the time written into the file name (AnkiDroid names exports
  * "<name>-YYYYMMDDHHmmss.colpkg" and backups "backup-YYYY-MM-DD-HH.MM.SS.colpkg"), which travels
  * with the file; the MTP modification time only breaks ties and orders files without such a
  * name, because MTP times are often the time of the copy, or wrong by a time zone. Neither is
@@ -78,6 +78,8 @@ function packageKind(name: string): 'colpkg' | 'apkg' | null {
 
 export function newestFirst(a: PackageFile, b: PackageFile): number {
   if (a.incomplete !== b.incomplete) return a.incomplete ? 1 : -1;
+  // whole-collection packages first: they are what a sync looks for; deck packages after
+  if (a.kind !== b.kind) return a.kind === 'colpkg' ? -1 : 1;
   const ta = a.nameTime ?? a.deviceTime ?? 0;
   const tb = b.nameTime ?? b.deviceTime ?? 0;
   if (ta !== tb) return tb - ta;

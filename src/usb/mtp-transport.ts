@@ -1,8 +1,10 @@
 /**
  * DeviceTransport over an MTP session. MTP knows objects by handle, not by path, and handles are
- * renumbered in every session, so paths are resolved by listing folder by folder. Nothing is
- * cached between calls: MTP listings go stale (the phone's apps write files too), and the
- * safe-write protocol re-lists after every change anyway.
+ * renumbered in every session, so paths are resolved by listing folder by folder. Each
+ * transaction costs a round trip, so folder contents are remembered within the session to
+ * resolve paths, but list() always asks the device again (the phone's apps write files too, MTP
+ * listings go stale), a name not found is looked up afresh before it is reported missing, and
+ * a folder we change is forgotten at once.
  */
 import { makeError } from '../errors/define.js';
 import { UsbErrors } from '../errors/codes/usb.js';
@@ -24,12 +26,27 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
   const storageId = opts.storageId ?? (ids[0] as number);
   if (!ids.includes(storageId)) throw makeError(UsbErrors.NOT_FOUND, { path: `storage ${storageId}`, device: label });
 
-  const children = async (parent: number): Promise<ObjectInfo[]> => {
+  const storage = await session.storageInfo(storageId).catch(() => null);
+  // AccessCapability: 0 read-write, 1 read-only, 2 read-only but deletable
+  const access = storage?.accessCapability ?? 0;
+  const mustWrite = (path: string, deleting = false): void => {
+    if (access === 1 || (access === 2 && !deleting)) throw makeError(UsbErrors.READ_ONLY, { device: label, path });
+  };
+  const known = new Map<number, ObjectInfo[]>();
+  const fresh = async (parent: number): Promise<ObjectInfo[]> => {
     const handles = await session.objectHandles(storageId, parent);
     const out: ObjectInfo[] = [];
     for (const h of handles) out.push(await session.objectInfo(h));
+    known.set(parent, out);
     return out;
   };
+  /** The child named `name` of `parent`; remembered contents first, the device when not there. */
+  const child = async (parent: number, name: string): Promise<ObjectInfo | undefined> => {
+    const cached = known.get(parent)?.find((o) => o.name === name);
+    if (cached) return cached;
+    return (await fresh(parent)).find((o) => o.name === name);
+  };
+  const changed = (parent: number): void => void known.delete(parent);
   const toEntry = (dir: string, o: ObjectInfo): Entry => ({
     name: o.name, path: joinPhonePath(dir, o.name), isFolder: o.isFolder, size: o.size, modified: parseMtpDate(o.modified),
   });
@@ -39,13 +56,13 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
     let walked = '';
     for (const part of splitPhonePath(dir)) {
       walked = joinPhonePath(walked, part);
-      const found = (await children(handle)).find((o) => o.name === part && o.isFolder);
-      if (!found) throw makeError(UsbErrors.NOT_FOUND, { path: walked, device: label });
+      const found = await child(handle, part);
+      if (!found || !found.isFolder) throw makeError(UsbErrors.NOT_FOUND, { path: walked, device: label });
       handle = found.handle;
     }
     return handle;
   };
-  const lookup = async (path: string): Promise<ObjectInfo | null> => {
+  const lookup = async (path: string): Promise<(ObjectInfo & { parentHandle: number }) | null> => {
     const { dir, name } = parentAndName(path);
     let parent: number;
     try {
@@ -54,9 +71,10 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
       if ((e as { code?: string }).code === UsbErrors.NOT_FOUND.code) return null;
       throw e;
     }
-    return (await children(parent)).find((o) => o.name === name) ?? null;
+    const o = await child(parent, name);
+    return o ? { ...o, parentHandle: parent } : null;
   };
-  const mustFind = async (path: string): Promise<ObjectInfo> => {
+  const mustFind = async (path: string): Promise<ObjectInfo & { parentHandle: number }> => {
     const o = await lookup(path);
     if (!o) throw makeError(UsbErrors.NOT_FOUND, { path, device: label });
     return o;
@@ -69,7 +87,7 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
     session,
     canRename: session.canRename(),
     async list(dir) {
-      return (await children(await folderHandle(dir))).map((o) => toEntry(dir, o));
+      return (await fresh(await folderHandle(dir))).map((o) => toEntry(dir, o));
     },
     async stat(path) {
       const o = await lookup(path);
@@ -80,26 +98,36 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
       return session.getObject(o.handle, sink);
     },
     async write(path, source) {
+      mustWrite(path);
       const { dir, name } = parentAndName(path);
       const parent = await folderHandle(dir);
-      if ((await children(parent)).some((o) => o.name === name)) {
+      if ((await fresh(parent)).some((o) => o.name === name)) {
         throw makeError(UsbErrors.PROTOCOL, { device: label, operation: `writing ${path}`, response: 'a file of that name exists already' });
       }
-      await session.sendObject(storageId, parent === ROOT_PARENT ? 0xffffffff : parent, name, { size: source.size, chunks: source.open() });
+      changed(parent);
+      await session.sendObject(storageId, parent, name, { size: source.size, chunks: source.open() });
     },
     async remove(path) {
-      await session.deleteObject((await mustFind(path)).handle);
+      mustWrite(path, true);
+      const o = await mustFind(path);
+      changed(o.parentHandle);
+      await session.deleteObject(o.handle);
     },
     async rename(path, newName) {
-      await session.renameObject((await mustFind(path)).handle, newName);
+      mustWrite(path);
+      const o = await mustFind(path);
+      changed(o.parentHandle);
+      await session.renameObject(o.handle, newName);
     },
     async mkdir(path) {
+      mustWrite(path);
       let parent = ROOT_PARENT;
       let walked = '';
       for (const part of splitPhonePath(path)) {
         walked = joinPhonePath(walked, part);
-        const found = (await children(parent)).find((o) => o.name === part);
+        const found = await child(parent, part);
         if (found && !found.isFolder) throw makeError(UsbErrors.BAD_PATH, { path: walked, reason: 'a file of that name is in the way' });
+        if (!found) changed(parent);
         parent = found ? found.handle : await session.createFolder(storageId, parent, part);
       }
     },

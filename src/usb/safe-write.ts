@@ -20,7 +20,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeError } from '../errors/define.js';
@@ -198,6 +198,38 @@ export async function recoverPending(t: DeviceTransport, dir: string): Promise<R
     actions.push({ path: finalPath, action: 'restored-from-marker' });
   }
   return actions;
+}
+
+/**
+ * Copies a device file to `local` atomically: into a temporary file beside it, checked against
+ * the size the device lists, flushed to disk, then renamed. An unplug leaves no `local` and no
+ * temporary. Returns size and SHA-256.
+ */
+export async function downloadFile(t: DeviceTransport, path: string, local: string): Promise<{ size: number; sha256: string }> {
+  const listed = await t.stat(path);
+  if (!listed) throw makeError(UsbErrors.NOT_FOUND, { path, device: t.label });
+  const temp = `${local}.ankibridge-${randomBytes(4).toString('hex')}.part`;
+  const h = createHash('sha256');
+  const out = await open(temp, 'wx');
+  try {
+    let size = 0;
+    await t.read(path, async (c) => {
+      h.update(c);
+      size += c.length;
+      await out.write(c);
+    });
+    if (listed.size !== 0xffffffff && size !== listed.size) {
+      throw makeError(UsbErrors.VERIFY_FAILED, { path, device: t.label, reason: `${size} bytes arrived, the phone lists ${listed.size}` });
+    }
+    await out.sync();
+    await out.close();
+    await rename(temp, local);
+    return { size, sha256: h.digest('hex') };
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw e;
+  }
 }
 
 /** Copies a device file into a local file, respecting the write stream's back-pressure. */

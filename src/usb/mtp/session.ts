@@ -69,8 +69,8 @@ export class MtpSession {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.dataTimeoutMs = opts.dataTimeoutMs ?? 30_000;
     const mps = pipe.maxPacketSize;
-    this.inChunk = Math.max(mps, Math.floor((opts.inChunk ?? 1 << 20) / mps) * mps);
-    this.inDepth = Math.max(1, opts.inDepth ?? 3);
+    this.inChunk = Math.max(mps, Math.floor((opts.inChunk ?? 4 << 20) / mps) * mps);
+    this.inDepth = Math.max(1, opts.inDepth ?? 2);
     this.outChunk = opts.outChunk ?? 512 * 1024;
   }
 

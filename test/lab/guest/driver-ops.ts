@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { loadUsb } from '../../../src/usb/node-usb.js';
 import type { HotplugWatcher } from '../../../src/usb/hotplug-watcher.js';
 import { openPhone } from '../../../src/usb/open-phone.js';
-import { fileSource, readToFile, recoverPending, safeWrite } from '../../../src/usb/safe-write.js';
+import { downloadFile, fileSource, readToFile, recoverPending, safeWrite } from '../../../src/usb/safe-write.js';
 import { findAnkiDroid } from '../../../src/usb/ankidroid-finder.js';
 import type { DeviceTransport } from '../../../src/usb/transport.js';
 import type { MtpSession } from '../../../src/usb/mtp/session.js';
@@ -47,11 +47,12 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     async 'mtp.open'(a) {
       await phone?.close().catch(() => undefined);
       phone = null;
-      const p = watcher.phones().find((x) => x.identity.mode === 'mtp');
-      if (!p) throw new Error('the watcher reports no MTP phone');
+      const p = watcher.phones().find((x) => x.identity.mode === 'mtp' && (!a.serial || x.info.serial === a.serial));
+      if (!p) throw new Error(`the watcher reports no MTP phone${a.serial ? ` with serial ${String(a.serial)}` : ''}`);
       phone = await openPhone(p.device, p.identity, {
         ...(a.dataTimeoutMs ? { dataTimeoutMs: Number(a.dataTimeoutMs) } : {}),
         ...(a.inDepth ? { inDepth: Number(a.inDepth) } : {}),
+        ...(a.inChunk ? { inChunk: Number(a.inChunk) } : {}),
       });
       const info = phone.session.deviceInfo;
       return { manufacturer: info.manufacturer, model: info.model, serial: info.serialNumber, canRename: phone.canRename, storageId: phone.session && (phone as unknown as { storageId: number }).storageId, operations: [...info.operations].map((o) => o.toString(16)) };
@@ -71,6 +72,11 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
       const size = await readToFile(current(), s(a, 'path'), to);
       const ms = performance.now() - t0;
       return { size, ms, sha256: await sha256File(to) };
+    },
+    async 'fs.download'(a) {
+      const t0 = performance.now();
+      const r = await downloadFile(current(), s(a, 'path'), s(a, 'to'));
+      return { ...r, ms: performance.now() - t0 };
     },
     async 'fs.put'(a) {
       const t0 = performance.now();
@@ -99,6 +105,17 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     },
     async 'fs.find'() {
       return findAnkiDroid(current());
+    },
+    /** Round-trip time of simple transactions (GetStorageIDs), for the bench and diagnostics. */
+    async 'mtp.txTime'(a) {
+      const n = Number(a.n ?? 20);
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await current().session.storageIds();
+      return (performance.now() - t0) / n;
+    },
+    async 'local.ls'(a) {
+      const { readdir } = await import('node:fs/promises');
+      return readdir(s(a, 'dir'));
     },
     async 'local.sha256'(a) {
       return sha256File(s(a, 'path'));

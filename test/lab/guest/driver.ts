@@ -62,5 +62,5 @@ const timer = setInterval(() => {
       }
     })();
   }
-}, 10);
+}, 50);
 void busy;
