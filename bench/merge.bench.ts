@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const [peer, server] = await Promise.all([AnkiPeer.start(), startSyncServer({ users: [{ user: 'bench', password: 'pw' }] })]);
   try {
     const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'bench', password: 'pw' });
-    const auth = { endpoint: server.endpoint, hkey };
+    const auth = { endpoint: server.endpoint, hkey, ioTimeoutSecs: 900 };
     const a = path.join(dir, 'a', 'collection.anki2');
     const b = path.join(dir, 'b', 'collection.anki2');
     let t = performance.now();

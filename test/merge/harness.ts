@@ -26,6 +26,10 @@ export interface CaseResult {
   merged: CanonicalDump;
   report: MergeReport;
   check: { ok: boolean; problems: string[] };
+  /** Anki's check of the synced (oracle) collection, run only when the dumps differed. */
+  oracleCheck?: { ok: boolean; problems: string[] };
+  /** Where oracle and merged differ (empty = equal); see runCase for the repaired-oracle case. */
+  diff: string[];
   invariants: string[];
   files: { base: string; desktop: string; phone: string; merged: string };
 }
@@ -156,8 +160,36 @@ export class Oracle {
     copyCollection(files.merged, probe);
     const merged = await this.peer.dump(probe, { ignoreSync: true });
     const check = await this.peer.check(probe);
-    return { oracle, merged, report, check, invariants, files };
+    let diff = dumpDiff(comparable(oracle), comparable(merged));
+    // Anki's own sync can leave a collection that its Check Database repairs (a child deck whose
+    // parent was renamed on the other side). The merge makes that repair itself; then the
+    // reference is the synced collection after Anki's check, with the re-created decks matched
+    // by name (their ids and times are new on both routes).
+    let oracleCheck: { ok: boolean; problems: string[] } | undefined;
+    if (diff.length) {
+      const oprobe = path.join(pair.dir, 'oracle-probe', 'collection.anki2');
+      copyCollection(pair.a, oprobe);
+      oracleCheck = await this.peer.check(oprobe);
+      if (!oracleCheck.ok) {
+        const repaired = await this.peer.dump(oprobe, { ignoreSync: true });
+        diff = dumpDiff(decksByName(comparable(repaired), oracle), decksByName(comparable(merged), oracle));
+      }
+    }
+    return { oracle, merged, report, check, oracleCheck, diff, invariants, files };
   }
+}
+
+/** Decks keyed by name; decks that the unrepaired sync result lacks lose id and mod. */
+function decksByName<T extends { decks: CanonicalDump['decks'] }>(d: T, unrepaired: CanonicalDump): T {
+  const known = new Set(unrepaired.decks.map((x) => x.id));
+  const decks = d.decks
+    .map((x) => {
+      if (known.has(x.id)) return x;
+      const { id: _id, mod: _mod, ...rest } = x as Record<string, unknown>;
+      return { ...rest, id: `new:${String(x.name)}` } as unknown as CanonicalDump['decks'][number];
+    })
+    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  return { ...d, decks };
 }
 
 /** A readable list of where two dumps differ (for failure messages). */

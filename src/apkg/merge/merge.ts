@@ -22,6 +22,7 @@ import { attach, openResult, readCol, refuseCode, selfContainedCopy, type ColRow
 import { CARDS, NOTES, applyRows, diffRevlog, diffRows, mergeGraves, mergeRevlog } from './rows.js';
 import { DECKS, DECK_CONFIGS, NOTETYPES, configLostFromPhone, mergeObjects, mergeTags } from './objects.js';
 import { ensureSchema18 } from './schema.js';
+import { addMissingParentDecks } from './repair.js';
 import type { Conflict, MergeOptions, MergeReport, ObjectKind, Side, SideReport } from './types.js';
 
 export function mergeCollections(opts: MergeOptions): MergeReport {
@@ -53,11 +54,12 @@ export function mergeCollections(opts: MergeOptions): MergeReport {
     // The result is a private temp file until the rename: no journal needed for safety.
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
-    const body = () => runMerge(db as CollectionDb, listLimit);
+    const nowMs = opts.now ?? Date.now();
+    const body = () => runMerge(db as CollectionDb, listLimit, nowMs);
     const partial = db.transaction(body)();
 
     const col = {
-      mod: Math.max(opts.now ?? Date.now(), cols.desktop.mod + 1, cols.phone.mod + 1),
+      mod: Math.max(nowMs, cols.desktop.mod + 1, cols.phone.mod + 1),
       scm: cols.desktop.scm,
       usn: cols.desktop.usn,
       ls: cols.desktop.ls,
@@ -107,7 +109,7 @@ function checkMergeable(cols: Record<Role, ColRow>, opts: MergeOptions): void {
 
 type MergeCore = Omit<MergeReport, 'merged' | 'col' | 'durationMs'>;
 
-function runMerge(db: CollectionDb, listLimit: number): MergeCore {
+function runMerge(db: CollectionDb, listLimit: number, nowMs: number): MergeCore {
   const conflicts: Conflict[] = [];
   const byKind: MergeCore["conflictsByKind"] = {};
   let conflictCount = 0;
@@ -126,6 +128,7 @@ function runMerge(db: CollectionDb, listLimit: number): MergeCore {
   // Order as in a sync: deletions, then decks/presets/note types/tags/config, then rows.
   const decks = mergeObjects(db, DECKS);
   record('deck', decks.conflicts.length, decks.conflicts);
+  const createdDecks = addMissingParentDecks(db, nowMs);
   const presets = mergeObjects(db, DECK_CONFIGS);
   record('deckConfig', presets.conflicts.length, presets.conflicts);
   const notetypes = mergeObjects(db, NOTETYPES);
@@ -151,7 +154,8 @@ function runMerge(db: CollectionDb, listLimit: number): MergeCore {
     decksChanged: decks.diff[s].changed,
     decksDeleted: decks.diff[s].deleted,
   });
-  return { desktop: side('desktop'), phone: side('phone'), conflictCount, conflictsByKind: byKind, conflicts };
+  const repairs = createdDecks.map((d) => `Created the missing parent deck "${d}" (a deck was renamed on one side while a deck inside it changed on the other; Anki's Check Database does the same).`);
+  return { desktop: side('desktop'), phone: side('phone'), conflictCount, conflictsByKind: byKind, conflicts, repairs };
 }
 
 function copyInput(file: string, to: string): string {

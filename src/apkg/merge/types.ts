@@ -71,6 +71,11 @@ export interface MergeReport {
   conflictsByKind: Partial<Record<ObjectKind, number>>;
   /** The first `maxListedConflicts` conflicts. */
   conflicts: Conflict[];
+  /**
+   * Repairs the merge made that Anki's own sync would have left to Check Database, for people
+   * (e.g. a parent deck re-created). Empty almost always.
+   */
+  repairs: string[];
   /** Totals in the merged collection. */
   merged: { notes: number; cards: number; revlog: number; decks: number };
   /** The col fields written into the merged file. */
