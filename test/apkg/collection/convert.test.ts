@@ -237,6 +237,37 @@ describe('upgradeToSchema18 matches Anki', () => {
   });
 });
 
+describe('schema 14 (deck options, config and tags in tables, note types and decks still JSON)', () => {
+  it('upgrade and downgrade agree with Anki', async () => {
+    const s14 = await collectionOf(packageFixture('ankidroid-templates.apkg'));
+    const db = new Database(s14);
+    db.loadExtension(unicaseExtensionPath());
+    const col = db.prepare('SELECT conf, dconf, tags FROM col').get() as Record<string, string>;
+    db.exec(`CREATE TABLE deck_config (id integer PRIMARY KEY NOT NULL, name text NOT NULL COLLATE unicase, mtime_secs integer NOT NULL, usn integer NOT NULL, config blob NOT NULL);
+      CREATE TABLE config (KEY text NOT NULL PRIMARY KEY, usn integer NOT NULL, mtime_secs integer NOT NULL, val blob NOT NULL) without rowid;
+      CREATE TABLE tags (tag text NOT NULL PRIMARY KEY COLLATE unicase, usn integer NOT NULL) without rowid;`);
+    for (const [id, conf] of Object.entries(JSON.parse(col.dconf!) as Record<string, { name: string; mod: number; usn: number }>)) {
+      db.prepare('INSERT INTO deck_config VALUES (?, ?, ?, ?, ?)').run(Number(id), conf.name, conf.mod, conf.usn, Buffer.from(JSON.stringify(conf)));
+    }
+    for (const [key, value] of Object.entries(JSON.parse(col.conf!) as Record<string, unknown>)) {
+      db.prepare('INSERT INTO config VALUES (?, 0, 0, ?)').run(key, Buffer.from(JSON.stringify(value)));
+    }
+    db.prepare('INSERT INTO tags VALUES (?, 0)').run('fourteen');
+    db.exec("UPDATE col SET ver = 14, conf = '', dconf = '', tags = ''");
+    db.close();
+    expect(verOf(s14)).toBe(14);
+    const up = path.join(dir, 's14-up.anki2');
+    upgradeToSchema18(s14, up);
+    const ankiDump = await dumpOf(s14);
+    expect(ankiDump.tags.map((t) => t.tag)).toContain('fourteen');
+    expect(await dumpOf(up)).toEqual(ankiDump);
+    const down = path.join(dir, 's14-down.anki2');
+    downgradeToSchema11(s14, down);
+    expect(verOf(down)).toBe(11);
+    expect(await dumpOf(down)).toEqual(ankiDump);
+  });
+});
+
 describe('schema 15 (2.1.28-era: ease stored x100, tags without a collapsed flag, old graves)', () => {
   it('upgrade and downgrade agree with Anki', async () => {
     // a schema-15 file built from an Anki-made collection: the schema 16/17/18 steps undone
