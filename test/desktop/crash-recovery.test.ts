@@ -79,6 +79,7 @@ describe('kill -9 at every step of a replace', () => {
   it('leaves the old or the new collection, and the journal says which', async () => {
     resetProfile(scene.pristine, scene.profileDir);
     const oldDump: CanonicalDump = await peer.dump(scene.collectionPath);
+    const oldContent = await peer.dump(scene.collectionPath, { ignoreSync: true });
 
     // an uninterrupted run: what "new" looks like, and how many journal writes a replace makes
     const cleanXdg = path.join(root, 'data-clean');
@@ -87,7 +88,8 @@ describe('kill -9 at every step of a replace', () => {
     const newDump = await peer.dump(scene.collectionPath, { ignoreSync: true });
     const total = journal(cleanXdg).writes;
     expect(total).toBeGreaterThanOrEqual(12); // begin, 5 steps × (begun, done), finish
-    expect(isDeepStrictEqual(newDump, await peer.dump(scene.collectionPath, { ignoreSync: true }))).toBe(true);
+    // old and new differ in content, so "old or new" below is a real distinction
+    expect(isDeepStrictEqual(newDump, oldContent)).toBe(false);
 
     const seen: string[] = [];
     // every journal write, then inside every step (its work done, the journal not yet told)
@@ -101,8 +103,8 @@ describe('kill -9 at every step of a replace', () => {
       const recovered = await nextStart(xdg);
       const full = await peer.dump(scene.collectionPath);
       const isOld = isDeepStrictEqual(full, oldDump);
-      const isNew = isDeepStrictEqual(await peer.dump(scene.collectionPath, { ignoreSync: true }), newDump);
-      expect(isOld !== isNew, `kill at write ${k}: the collection must be exactly the old or the new one`).toBe(true);
+      const isNew = !isOld && isDeepStrictEqual(await peer.dump(scene.collectionPath, { ignoreSync: true }), newDump);
+      expect(isOld || isNew, `kill at ${k}: the collection must be exactly the old or the new one`).toBe(true);
 
       const { txns } = journal(xdg);
       expect(txns).toHaveLength(1);
@@ -128,5 +130,6 @@ describe('kill -9 at every step of a replace', () => {
     const byWrite = seen.slice(0, total).join(',');
     expect(byWrite).toMatch(/^(old,)+new(,new)*$/);
     expect(seen.slice(total)).toEqual(['old', 'old', 'old', 'old', 'new']);
-  });
+    // 17 child processes, each a cold start of the CLI: give it room on a busy 2-core machine
+  }, 420_000);
 });
