@@ -8,6 +8,7 @@ import type { RouteSpec } from './api/route-table.js';
 import type { ApiContext } from './api/context.js';
 import { listenLoopback, type Listening } from './api/listen.js';
 import { DashboardSessions } from './api/sessions.js';
+import { DecisionBoard } from './decisions/board.js';
 import { ensureTokens } from './api/tokens.js';
 import { ConfigStore, readConfigFile } from './config/store.js';
 import { EventBus } from './events/bus.js';
@@ -82,7 +83,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
 
 async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOptions, cleanups: Array<() => void | Promise<void>>): Promise<RunningDaemon> {
   const initial = readConfigFile(paths.configFile).config;
-  const dlog: DaemonLogger = createDaemonLogger({
+  const dlog: DaemonLogger = await createDaemonLogger({
     file: paths.logFile,
     level: initial.log.level,
     maxFileBytes: initial.log.maxFileBytes,
@@ -136,6 +137,9 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
   cleanups.push(() => scheduler.stop());
   pause.onChange(() => scheduler.reschedule());
 
+  const decisions = new DecisionBoard({ bus, orchestrator, source: providers.decisions });
+  cleanups.push(() => decisions.dispose());
+
   const tokens = ensureTokens(paths.tokenFile, paths.readTokenFile);
   let listening: Listening | undefined = undefined;
   let stopPromise: Promise<void> | undefined;
@@ -155,6 +159,7 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
     history,
     providers,
     sessions: new DashboardSessions(),
+    decisions,
     log,
     port: () => listening?.port,
     addresses: () => listening?.addresses ?? [],
@@ -210,6 +215,7 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
       await l.close();
       await config.close();
       pause.dispose();
+      decisions.dispose();
       store.close();
       removeRuntimeFile(paths.runtimeFile, process.pid);
       lock.release();

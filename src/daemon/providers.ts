@@ -47,8 +47,12 @@ export interface BackupsProvider {
   hasBackup(id: string): Promise<boolean>;
 }
 
+import type { DecisionSource } from './decisions/types.js';
+
 export interface DaemonProviders {
   collectionFree?: CollectionFreeProvider;
   devices?: DevicesProvider;
   backups?: BackupsProvider;
+  /** From the USB sync layer: the pending decision per connected phone (decisions/types.ts). */
+  decisions?: DecisionSource;
 }

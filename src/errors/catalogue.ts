@@ -9,6 +9,7 @@ import { BackupErrors } from './codes/backup.js';
 import { CloudErrors } from './codes/cloud.js';
 import { CollectionErrors } from './codes/collection.js';
 import { MergeErrors } from './codes/merge.js';
+import { DecisionErrors } from './codes/decision.js';
 
 /**
  * The whole catalogue: every error the program can show. Each room declares its own group in
@@ -26,6 +27,7 @@ export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly error
   { room: 'cloud', errors: CloudErrors },
   { room: 'collection', errors: CollectionErrors },
   { room: 'merge', errors: MergeErrors },
+  { room: 'decision', errors: DecisionErrors },
 ];
 
 export function allErrors(): Array<ErrorSpec & { code: string; room: string }> {

@@ -3,6 +3,7 @@ import type { ConfigStore } from '../config/store.js';
 import type { EventBus } from '../events/bus.js';
 import type { JobHistory } from '../jobs/history.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
+import type { DecisionBoard } from '../decisions/board.js';
 import type { DaemonProviders } from '../providers.js';
 import type { PauseState } from '../scheduler/pause.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -23,6 +24,8 @@ export interface ApiContext {
   history: JobHistory;
   providers: DaemonProviders;
   sessions: DashboardSessions;
+  /** Pending decisions (one per connected phone) and their answers. */
+  decisions: DecisionBoard;
   log: Logger;
   /** The port the listener is bound to, once it is (Host and Origin must carry it). */
   port(): number | undefined;

@@ -23,6 +23,13 @@ export interface DaemonConfig {
   backoff: { initialSeconds: number; maxSeconds: number };
   jobs: { maxQueuePerCollection: number };
   log: { level: (typeof LOG_LEVELS)[number]; maxFileBytes: number; maxFiles: number };
+  /** The tray icon and desktop notifications (src/tray). */
+  face: {
+    /** Show a tray icon when a display and a tray host are there. */
+    tray: boolean;
+    /** Decisions and errors are announced by default; "synced" toasts only when asked for. */
+    notify: { decisions: boolean; errors: boolean; synced: boolean };
+  };
 }
 
 export const CONFIG_SCHEMA = {
@@ -79,6 +86,24 @@ export const CONFIG_SCHEMA = {
         level: { type: 'string', enum: [...LOG_LEVELS], default: 'info' },
         maxFileBytes: { type: 'integer', minimum: 10240, maximum: 1073741824, default: 5242880 },
         maxFiles: { type: 'integer', minimum: 1, maximum: 50, default: 5 },
+      },
+    },
+    face: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        tray: { type: 'boolean', default: true },
+        notify: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            decisions: { type: 'boolean', default: true },
+            errors: { type: 'boolean', default: true },
+            synced: { type: 'boolean', default: false },
+          },
+        },
       },
     },
   },

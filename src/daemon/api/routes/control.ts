@@ -1,5 +1,4 @@
-import { makeError } from '../../../errors/index.js';
-import { DaemonErrors } from '../../../errors/codes/daemon.js';
+import { syncNow } from '../../actions.js';
 import type { ApiContext } from '../context.js';
 import type { RouteSpec } from '../route-table.js';
 import { originOf } from './jobs.js';
@@ -48,13 +47,7 @@ export function controlRoutes(ctx: ApiContext): RouteSpec[] {
       body: { type: 'object', additionalProperties: false, properties: { collection: COLLECTION_NAME } },
       success: { status: 202, description: 'The queued sync job.', schema: { type: 'object', properties: { job: JOB_SUMMARY } } },
       handler: async (req, reply) => {
-        const collection = (req.body as { collection?: string } | undefined)?.collection ?? ctx.config.get().cloud.collection;
-        if (!ctx.orchestrator.hasHandler('cloud.sync')) {
-          throw makeError(DaemonErrors.PROVIDER_MISSING, { provider: 'cloud sync handler', what: 'syncing with AnkiWeb or a sync server' });
-        }
-        const free = ctx.providers.collectionFree ? await ctx.providers.collectionFree.isCollectionFree(collection) : undefined;
-        if (free && !free.free) throw makeError(DaemonErrors.COLLECTION_BUSY, { collection, reason: free.reason });
-        const job = ctx.orchestrator.start({ kind: 'cloud.sync', params: { collection }, collection, origin: originOf(req) });
+        const job = await syncNow(ctx, originOf(req), (req.body as { collection?: string } | undefined)?.collection);
         void reply.code(202);
         return { job };
       },

@@ -5,15 +5,12 @@ import type { RouteSpec } from '../route-table.js';
 import { DASHBOARD_CSP } from '../security.js';
 import { readCookie, SESSION_COOKIE } from '../sessions.js';
 import { EMPTY_BODY } from './schemas.js';
+import { dashboardPage } from '../../dashboard/page.js';
+import { DASHBOARD_JS } from '../../dashboard/script.js';
+import { DASHBOARD_CSS } from '../../dashboard/style.js';
 
-/** A placeholder until the dashboard issue lands: proves the session and the headers, shows nothing private. */
-function page(csrf: string | undefined): string {
-  const meta = csrf ? `<meta name="ankibridge-csrf" content="${csrf}">` : '';
-  const body = csrf
-    ? '<p>You are signed in to this daemon. The dashboard itself is still to come.</p>'
-    : '<p>Not signed in. The dashboard opens signed in from the tray or the command line (a one-time link from POST /api/v1/session).</p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ankibridge</title>${meta}</head><body><h1>ankibridge</h1>${body}</body></html>`;
-}
+/** `focus`: the decision the page scrolls to (a notification's click lands there). */
+const FOCUS = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$' } as const;
 
 export function dashboardRoutes(ctx: ApiContext): RouteSpec[] {
   return [
@@ -31,12 +28,31 @@ export function dashboardRoutes(ctx: ApiContext): RouteSpec[] {
       url: '/dashboard',
       scope: 'none',
       tag: 'dashboard',
-      summary: 'The dashboard page (placeholder).',
+      summary: 'The dashboard page: state, connected phones with their decision, running jobs, history, backups; live over SSE.',
+      querystring: { type: 'object', additionalProperties: false, properties: { focus: FOCUS } },
       success: { status: 200, description: 'HTML.', mediaType: 'text/html', schema: { type: 'string' } },
       handler: async (req, reply) => {
         const session = ctx.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
-        return reply.header('content-security-policy', DASHBOARD_CSP).type('text/html; charset=utf-8').send(page(session?.csrf));
+        return reply.header('content-security-policy', DASHBOARD_CSP).type('text/html; charset=utf-8').send(dashboardPage(session));
       },
+    },
+    {
+      method: 'GET',
+      url: '/dashboard/app.js',
+      scope: 'none',
+      tag: 'dashboard',
+      summary: "The dashboard's script (static; holds nothing private).",
+      success: { status: 200, description: 'JavaScript.', mediaType: 'text/javascript', schema: { type: 'string' } },
+      handler: async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(DASHBOARD_JS),
+    },
+    {
+      method: 'GET',
+      url: '/dashboard/app.css',
+      scope: 'none',
+      tag: 'dashboard',
+      summary: "The dashboard's stylesheet (static).",
+      success: { status: 200, description: 'CSS.', mediaType: 'text/css', schema: { type: 'string' } },
+      handler: async (_req, reply) => reply.type('text/css; charset=utf-8').send(DASHBOARD_CSS),
     },
     {
       method: 'POST',
@@ -61,14 +77,15 @@ export function dashboardRoutes(ctx: ApiContext): RouteSpec[] {
         type: 'object',
         additionalProperties: false,
         required: ['code'],
-        properties: { code: { type: 'string', minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' } },
+        properties: { code: { type: 'string', minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' }, focus: FOCUS },
       },
       success: { status: 303, description: 'Signed in; to /dashboard.', mediaType: 'text/plain', schema: { type: 'string' } },
       handler: async (req, reply) => {
-        const s = ctx.sessions.redeem((req.query as { code: string }).code);
+        const q = req.query as { code: string; focus?: string };
+        const s = ctx.sessions.redeem(q.code);
         if (!s) throw makeError(ApiErrors.UNAUTHENTICATED, { tokenFile: ctx.tokenFile });
         void reply.header('set-cookie', `${SESSION_COOKIE}=${s.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${s.maxAgeSeconds}`);
-        return reply.redirect('/dashboard', 303);
+        return reply.redirect(q.focus === undefined ? '/dashboard' : `/dashboard?focus=${encodeURIComponent(q.focus)}`, 303);
       },
     },
   ];
