@@ -1,10 +1,10 @@
 import { Command, CommanderError } from 'commander';
-import { COMMANDS, type CliContext } from './commands/index.js';
+import type { CliContext, RegisterCommand } from './commands/index.js';
 import { processIO, reportError, type CliIO } from './output.js';
 import { GeneralErrors } from '../errors/codes/general.js';
 import { makeError } from '../errors/define.js';
 
-export function buildProgram(ctx: CliContext): Command {
+export function buildProgram(ctx: CliContext, commands: RegisterCommand[]): Command {
   const program = new Command('ankibridge')
     .description(
       'Keeps Anki Desktop and AnkiDroid in step over USB and with a sync server, without losing reviews.\n' +
@@ -14,14 +14,23 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of commands) register(program, ctx);
   return program;
+}
+
+/**
+ * `daemon` is the long-running process: it loads only its own verb, not every other verb's
+ * modules (about 40 MB of resident memory it would carry for nothing).
+ */
+async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
+  if (argv[0] === 'daemon') return [(await import('./commands/daemon.js')).registerDaemon];
+  return (await import('./commands/index.js')).COMMANDS;
 }
 
 /** Runs the CLI and returns the exit code (never calls process.exit, so tests can call it). */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const ctx: CliContext = { io, exitCode: 0 };
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, await commandsFor(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;

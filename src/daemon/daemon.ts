@@ -83,7 +83,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
 
 async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOptions, cleanups: Array<() => void | Promise<void>>): Promise<RunningDaemon> {
   const initial = readConfigFile(paths.configFile).config;
-  const dlog: DaemonLogger = createDaemonLogger({
+  const dlog: DaemonLogger = await createDaemonLogger({
     file: paths.logFile,
     level: initial.log.level,
     maxFileBytes: initial.log.maxFileBytes,

@@ -1,7 +1,6 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 /**
  * Size-based rotation: daemon.log grows to maxBytes, then becomes daemon.log.1 (older ones shift
@@ -63,18 +62,19 @@ export interface DaemonLogger {
 /** Secrets never reach a log line, whatever a caller passes in. */
 const REDACT = ['token', '*.token', 'authorization', '*.authorization', '*.headers.authorization', '*.headers.cookie', 'cookie', '*.cookie'];
 
-export function createDaemonLogger(opts: {
+export async function createDaemonLogger(opts: {
   file: string;
   level: string;
   maxFileBytes: number;
   maxFiles: number;
   /** Also print to stdout, prettily when it is a terminal. */
   console: boolean;
-}): DaemonLogger {
+}): Promise<DaemonLogger> {
   const file = new RotatingFile(opts.file, opts.maxFileBytes, opts.maxFiles);
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: file }];
   if (opts.console) {
-    const stream = process.stdout.isTTY ? pretty({ colorize: true, sync: true, destination: 1 }) : process.stdout;
+    // pino-pretty only when a person watches: it costs ~10 MB the background service never needs.
+    const stream = process.stdout.isTTY ? (await import('pino-pretty')).default({ colorize: true, sync: true, destination: 1 }) : process.stdout;
     streams.push({ level: 'trace', stream });
   }
   const logger = pino(

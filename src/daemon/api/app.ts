@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import { Ajv } from 'ajv';
+import { queryAjv, strictAjv } from '../ajv.js';
 import { makeError } from '../../errors/index.js';
 import { ApiErrors } from '../../errors/codes/api.js';
 import type { ApiContext } from './context.js';
@@ -58,12 +58,10 @@ export async function buildApiApp(ctx: ApiContext): Promise<ApiApp> {
       return createServer(handler) as Server<typeof IncomingMessage, typeof ServerResponse>;
     },
   });
-  const strict = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
-  const lenient = new Ajv({ allErrors: false, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    if (httpPart !== 'body') return lenient.compile(schema);
+    if (httpPart !== 'body') return queryAjv.compile(schema);
     // A POST without a body means "no options"; a body that is there must match exactly.
-    const validate = strict.compile(schema);
+    const validate = strictAjv.compile(schema);
     // fastify hands an absent body over as null; a JSON `null` body is refused by the preValidation hook.
     const check = (data: unknown) => data === null || data === undefined || validate(data);
     // fastify reads `.errors` after a failed check: a live getter (Object.assign would copy undefined).

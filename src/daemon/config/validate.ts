@@ -1,9 +1,8 @@
-import { Ajv } from 'ajv';
+import { strictAjv } from '../ajv.js';
 import { Cron } from 'croner';
 import { CONFIG_SCHEMA, type DaemonConfig } from './schema.js';
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true });
-const validateSchema = ajv.compile(CONFIG_SCHEMA);
+const validateSchema = strictAjv.compile(CONFIG_SCHEMA);
 
 export type ValidationResult = { ok: true; config: DaemonConfig } | { ok: false; reason: string };
 

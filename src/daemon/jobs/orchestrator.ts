@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { strictAjv } from '../ajv.js';
 import type { Logger } from 'pino';
 import { isAnkibridgeError, makeError, type AnkibridgeError } from '../../errors/index.js';
 import { DaemonErrors } from '../../errors/codes/daemon.js';
@@ -36,7 +37,6 @@ const RECENT_LIMIT = 200;
  */
 export class Orchestrator {
   private readonly handlers = new Map<string, { handler: JobHandler<never, Json>; validate: ValidateFunction }>();
-  private readonly ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, coerceTypes: false });
   private readonly jobs = new Map<string, Job>();
   private readonly queues = new Map<string, Job[]>();
   private readonly running = new Map<string, Job>();
@@ -56,7 +56,7 @@ export class Orchestrator {
 
   register(handler: JobHandler<never, Json>): void {
     if (this.handlers.has(handler.kind)) throw new Error(`a handler for job kind ${handler.kind} is already registered`);
-    this.handlers.set(handler.kind, { handler, validate: this.ajv.compile(handler.paramsSchema) });
+    this.handlers.set(handler.kind, { handler, validate: strictAjv.compile(handler.paramsSchema) });
   }
 
   kinds(): Array<{ kind: JobKind; description: string; paramsSchema: Readonly<Record<string, unknown>> }> {
