@@ -24,7 +24,8 @@ function readAround(fd: number, buf: Buffer, len: number, pos: number): number {
   return n;
 }
 
-export function copyFileDurable(src: string, dst: string): { bytes: number; sha256: string } {
+export function copyFileDurable(src: string, dst: string, opts: { fsync?: boolean } = {}): { bytes: number; sha256: string } {
+  const fsync = opts.fsync ?? true;
   const hash = createHash('sha256');
   const buf = Buffer.alloc(1 << 20);
   const input = openSync(src, 'r');
@@ -40,7 +41,7 @@ export function copyFileDurable(src: string, dst: string): { bytes: number; sha2
       hash.update(chunk);
       bytes += n;
     }
-    fsyncSync(output);
+    if (fsync) fsyncSync(output);
   } catch (e) {
     if (output !== undefined) {
       closeSync(output);
@@ -52,7 +53,7 @@ export function copyFileDurable(src: string, dst: string): { bytes: number; sha2
     closeSync(input);
     if (output !== undefined) closeSync(output);
   }
-  fsyncDir(path.dirname(dst));
+  if (fsync) fsyncDir(path.dirname(dst));
   return { bytes, sha256: hash.digest('hex') };
 }
 

@@ -27,7 +27,8 @@ export function snapshotDesktopCollection(a: { collectionPath: string; mediaDir:
   const lock = lockCollection(a.collectionPath, 'read');
   let copied: { bytes: number; sha256: string };
   try {
-    copied = copyFileDurable(a.collectionPath, target);
+    // A private, temporary copy: no fsync needed (a crash just discards it).
+    copied = copyFileDurable(a.collectionPath, target, { fsync: false });
   } finally {
     lock.release();
   }
