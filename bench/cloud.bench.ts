@@ -27,6 +27,39 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, performance.now() - t0];
 }
 
+/** CPU seconds the client spent (ours: this process; Anki: the peer process) — load-independent. */
+const cpu = { incOurs: [] as number[], incAnki: [] as number[], dlOurs: [] as number[], dlAnki: [] as number[] };
+async function onCpu<T>(list: number[], read: () => number, fn: () => Promise<T>): Promise<T> {
+  const c0 = read();
+  const r = await fn();
+  list.push((read() - c0) * 1000);
+  return r;
+}
+
+/** The peer's Python process (Anki's own client): found by its command line under our pid. */
+function peerPid(): string | undefined {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anki_peer.py')) continue;
+      if (readFileSync(`/proc/${pid}/status`, 'utf8').includes(`PPid:\t${process.pid}\n`)) return pid;
+    } catch {
+      // process gone
+    }
+  }
+  return undefined;
+}
+
+/** CPU seconds (user + system) used so far by a process, from /proc/<pid>/stat. */
+function cpuOf(pid: string): number {
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // fields after the command name
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+const ourCpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 /** Peak RSS (VmHWM) of the peer's Python process, which runs Anki's own client. */
 function peerPeakRss(): number | undefined {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -56,7 +89,9 @@ const ourSync = (user: string, collectionPath: string) => {
   return { sync, login: () => CloudSync.login({ endpoint: server.endpoint, user, password: 'pw', credentials }) };
 };
 
+const pp = peerPid() ?? '';
 try {
+  if (!pp) throw new Error('could not find the peer process (Anki client) under /proc');
   // ---- 1. incremental sync of 1000 reviews
   const base = path.join(dir, 'base', 'collection.anki2');
   await peer.createCollection({ path: base, notes: 3000, seed: 1, reviews: 20_000, decks: 5, days: 120, noteTypes: ['basic', 'reversed'] });
@@ -81,12 +116,12 @@ try {
     for (const p of [oursInc, ankiInc]) await peer.modify(p, [{ op: 'advanceClock', seconds: 1 }, ...ops], { seed: round });
     // alternate who goes first so neither gets a warmer cache every time
     const runOurs = async () => {
-      const [r, t] = await timed(() => ours.sync.run());
+      const [r, t] = await timed(() => onCpu(cpu.incOurs, ourCpu, () => ours.sync.run()));
       if (r.kind !== 'normal' || r.stats.sentRevlog !== 1000) throw new Error(`our sync did not send 1000 reviews: ${JSON.stringify(r)}`);
       incOurs.push(t);
     };
     const runAnki = async () => {
-      const [r, t] = await timed(() => peer.sync({ path: ankiInc, endpoint: server.endpoint, hkey: ankiKey }));
+      const [r, t] = await timed(() => onCpu(cpu.incAnki, () => cpuOf(pp), () => peer.sync({ path: ankiInc, endpoint: server.endpoint, hkey: ankiKey })));
       if (r.did !== 'normal') throw new Error(`Anki's sync did not run: ${JSON.stringify(r)}`);
       incAnki.push(t);
     };
@@ -107,7 +142,9 @@ try {
     const db = openCollectionDb(big);
     const size = () => statSync(big).size + (existsSync(`${big}-wal`) ? statSync(`${big}-wal`).size : 0);
     const notes = (db.prepare('SELECT count() AS n FROM notes').get() as { n: number }).n;
-    const missing = TARGET_MB * 1048576 - size();
+    // the second fields are replaced, so what they hold now does not count towards the target
+    const fieldBytes = (db.prepare('SELECT sum(length(flds) - instr(flds, char(31))) AS n FROM notes').get() as { n: number }).n;
+    const missing = TARGET_MB * 1048576 - (size() - fieldBytes);
     const per = Math.max(0, Math.floor(missing / notes));
     const upd = db.prepare("UPDATE notes SET flds = substr(flds, 1, instr(flds, char(31))) || ? WHERE id = ?");
     const ids = (db.prepare('SELECT id FROM notes').all() as { id: number }[]).map((r) => r.id);
@@ -120,24 +157,27 @@ try {
   }
   const bigSize = statSync(big).size;
   const { hkey: bigKey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'big', password: 'pw' });
-  await peer.fullSync({ path: big, endpoint: server.endpoint, hkey: bigKey, direction: 'upload' });
+  // set-up, not measured: uploaded with our client, whose stall timer is longer than Anki's
+  // 30 s (the server checks a 100 MB upload for a while before it answers)
+  const uploader = ourSync('big', big);
+  await uploader.login();
+  await uploader.sync.run({ fullSync: { direction: 'upload', confirmed: true } });
   const bigServerSize = statSync(path.join(server.dataDir, 'big', 'collection.anki2')).size;
 
   const dlOurs: number[] = [];
   const dlAnki: number[] = [];
   const oursBig = ourSync('big', path.join(dir, 'dl-ours', 'collection.anki2'));
-  await oursBig.login();
   for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
     const oursPath = path.join(dir, 'dl-ours', 'collection.anki2');
     const ankiPath = path.join(dir, `dl-anki-${round}`, 'collection.anki2');
     rmSync(path.dirname(oursPath), { recursive: true, force: true });
     const runOurs = async () => {
-      const [r, t] = await timed(() => oursBig.sync.run({ fullSync: { direction: 'download', confirmed: true } }));
+      const [r, t] = await timed(() => onCpu(cpu.dlOurs, ourCpu, () => oursBig.sync.run({ fullSync: { direction: 'download', confirmed: true } })));
       if (r.kind !== 'full') throw new Error(`our download did not run: ${JSON.stringify(r)}`);
       dlOurs.push(t);
     };
     const runAnki = async () => {
-      const [, t] = await timed(() => peer.fullSync({ path: ankiPath, endpoint: server.endpoint, hkey: bigKey, direction: 'download' }));
+      const [, t] = await timed(() => onCpu(cpu.dlAnki, () => cpuOf(pp), () => peer.fullSync({ path: ankiPath, endpoint: server.endpoint, hkey: bigKey, direction: 'download' })));
       dlAnki.push(t);
     };
     if (round % 2 === 0) {
@@ -151,6 +191,7 @@ try {
 
   clearInterval(sampler);
   const ankiRss = peerPeakRss();
+  const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const line = (what: string, a: number[], b: number[]) => {
     const ra = median(a);
     const rb = median(b);
@@ -159,8 +200,12 @@ try {
   console.log(`\ncloud sync bench — anki.syncserver on 127.0.0.1, same run, medians`);
   line('incremental sync, 1000 new reviews', incOurs, incAnki);
   line(`full download, ${mb(bigServerSize)} collection`, dlOurs, dlAnki);
+  console.log('client CPU time (load-independent; ours = this process, Anki = the peer process):');
+  line('  incremental sync, 1000 new reviews (CPU)', cpu.incOurs, cpu.incAnki);
+  line('  full download (CPU)', cpu.dlOurs, cpu.dlAnki);
   console.log(`(big collection generated by Anki in ${s(tGen)}, padded to ${mb(bigSize)})`);
   console.log(`peak RSS: ours (whole bench process) ${mb(peakRss)}; Anki client (peer process) ${ankiRss ? mb(ankiRss) : 'n/a'}`);
+  console.log(`machine load average during the run: ${loadAvg} (wall times are noisy when it is high)`);
   console.log('note: Anki times include the peer\'s JSON-line round trip and opening/closing the collection in Python, a few ms.');
 } finally {
   clearInterval(sampler);

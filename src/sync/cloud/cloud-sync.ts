@@ -10,16 +10,16 @@
  *    with an explicit `fullSync` direction; the side that is replaced is backed up first.
  *  - Then media, unless disabled.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { makeError } from '../../errors/define.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
 import { isAnkibridgeError } from '../../errors/ankibridge-error.js';
 import { openCollectionDb } from '../../apkg/sqlite.js';
 import { summarizeCollection } from '../../apkg/collection/summary.js';
-import { normalizeEndpoint } from './endpoint.js';
+import { isAnkiWeb, normalizeEndpoint } from './endpoint.js';
 import type { CredentialStore } from './credentials.js';
-import { SyncTransport } from './transport.js';
+import { MAX_PAYLOAD_UNCOMPRESSED, SyncTransport } from './transport.js';
 import * as P from './protocol.js';
 import { LocalStore, type LocalMeta } from './local-store.js';
 import { normalSync, type NormalSyncStats, type Progress } from './normal-sync.js';
@@ -64,6 +64,18 @@ export type CloudSyncResult =
   | { kind: 'full'; direction: FullSyncDirection; media?: MediaSyncResult }
   | FullSyncRequiredState
   | { kind: 'delegated'; via: 'anki-connect' };
+
+/**
+ * Errors worth retrying at the next scheduler tick (with backoff): the network, a busy or failing
+ * server, a stall, another client syncing. Everything else needs a person (login, a choice of
+ * direction, Check Database, the clock).
+ */
+export function isRetryableCloudError(e: unknown): boolean {
+  if (!isAnkibridgeError(e)) return false;
+  return [CloudErrors.TIMEOUT, CloudErrors.NETWORK, CloudErrors.SERVER_ERROR, CloudErrors.CONFLICT, CloudErrors.HTTP_STATUS, CloudErrors.BAD_RESPONSE].some(
+    (x) => x.code === e.code,
+  );
+}
 
 /** meta compared with the local collection (doc §4.1, verified: empty server has mod 0). */
 export function compareMeta(local: LocalMeta, remote: SyncMeta): SyncRequired {
@@ -130,6 +142,11 @@ export class CloudSync {
         return { kind: 'delegated', via: 'anki-connect' };
       }
       throw makeError(CloudErrors.COLLECTION_BUSY, { path: this.opts.collectionPath });
+    }
+    // Anki refuses to sync a collection AnkiWeb would refuse to take (doc §4.0, §8)
+    if (isAnkiWeb(this.endpoint) && existsSync(this.opts.collectionPath)) {
+      const size = statSync(this.opts.collectionPath).size;
+      if (size > MAX_PAYLOAD_UNCOMPRESSED) throw makeError(CloudErrors.UPLOAD_TOO_LARGE, { size, limit: MAX_PAYLOAD_UNCOMPRESSED });
     }
     const { t, user } = await this.transport(run.signal);
     try {

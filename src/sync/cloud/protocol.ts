@@ -1,6 +1,18 @@
 /**
  * Typed calls of the collection sync protocol (doc §3–§5) on top of SyncTransport, each answer
- * checked for shape. Media calls are in media/media-protocol.ts.
+ * checked for shape. Media calls are in media/media-sync.ts.
+ *
+ * Checked against the real server (PyPI anki 26.9.3, `python -m anki.syncserver`), where the
+ * doc was unverified or silent:
+ *  - SYNC_PORT=0 works; the server logs `listening addr=127.0.0.1:<port>`.
+ *  - Errors are plain-text bodies (the status number), no anki-original-size; every 200 has it.
+ *  - Bodies are zstd streams without a content size; hostKey with a wrong password → 403;
+ *    meta body v=12 → 501; header v=12 → 400; an unknown key in `{}` → 400 ("invalid json");
+ *    a stateful call without `start` → 409; `s` empty → 400 ("missing skey").
+ *  - Every `download` the server serves bumps its usn and mod, even when the client then throws
+ *    the file away, so the other client's next sync is a normal one that moves nothing.
+ *  - Tags the receiver creates from a sync are stored collapsed (collapsed = 1), as Anki does.
+ *  - GET /health → 200; POST /health → 405.
  */
 import { makeError } from '../../errors/define.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
