@@ -8,7 +8,7 @@ import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
 import type { PackageLimits } from './limits.js';
 import type { ZipEntryInfo, ZipReader } from './zip-reader.js';
-import { ZstdDataError, ZstdLimitError, zstdDecode } from './zstd.js';
+import { ZstdDataError, ZstdLimitError, zstdDecode, zstdDecompressExact } from './zstd.js';
 
 /** Most bytes an entry may decode to: its own limit, and never more than maxRatio × its size. */
 export function decodedLimit(entry: ZipEntryInfo, own: number, limits: PackageLimits): number {
@@ -28,6 +28,33 @@ export async function* decodedEntry(
   }
   try {
     yield* zstdDecode(zip.read(entry), maxBytes);
+  } catch (e) {
+    if (e instanceof ZstdLimitError) throw onTooBig();
+    if (e instanceof ZstdDataError) {
+      throw makeError(PackageErrors.COMPRESSED_DATA_CORRUPT, { path: zip.path, entry: entry.name, reason: e.message }, e);
+    }
+    throw e;
+  }
+}
+
+/** Entries up to this size are read and decoded whole (see decodedSmallEntry). */
+export const SMALL_ENTRY = 8 * 2 ** 20;
+
+/** The same as decodedEntry for an entry of at most SMALL_ENTRY bytes, in one read and one decode. */
+export async function* decodedSmallEntry(
+  zip: ZipReader,
+  entry: ZipEntryInfo,
+  zstd: boolean,
+  maxBytes: number,
+  onTooBig: () => Error,
+): AsyncGenerator<Buffer> {
+  const raw = await zip.readWhole(entry);
+  if (!zstd) {
+    yield raw;
+    return;
+  }
+  try {
+    yield zstdDecompressExact(raw, maxBytes);
   } catch (e) {
     if (e instanceof ZstdLimitError) throw onTooBig();
     if (e instanceof ZstdDataError) {

@@ -77,18 +77,39 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     a.onProgress?.({ phase: 'media', done: 1, total });
 
     const entries: Array<{ name: string; size: number; sha1: Buffer }> = [];
+    // Small files (most media) are read whole, one file ahead, so that reading the next file
+    // overlaps hashing and compressing this one; large files stream.
+    const mediaDir = a.mediaDir as string;
+    // A read-ahead never rejects on its own (that would be an unhandled rejection if the loop
+    // stopped first); its failure is rethrown when it is used.
+    const readAhead = (i: number): Promise<{ data: Buffer | null } | { error: unknown }> => {
+      const m = media[i];
+      if (!m || m.size > SMALL_FILE) return Promise.resolve({ data: null });
+      return readSmallFile(path.join(mediaDir, m.name)).then((data) => ({ data }), (error: unknown) => ({ error }));
+    };
+    let pending = readAhead(0);
     for (const [i, m] of media.entries()) {
-      const hash = createHash('sha1');
-      let size = 0;
-      const hashed = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of readFile(path.join(a.mediaDir as string, m.name))) {
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      };
-      await zip.addEntry(String(i), latest ? encoder.encode(hashed()) : hashed(), { sizeHint: m.size + 1024 });
-      entries.push({ name: m.name, size, sha1: hash.digest() });
+      const got = await pending;
+      pending = readAhead(i + 1);
+      if ('error' in got) throw got.error;
+      const whole = got.data;
+      if (whole) {
+        const sha1 = createHash('sha1').update(whole).digest();
+        await zip.addEntry(String(i), latest ? encoder.compressWhole(whole) : whole);
+        entries.push({ name: m.name, size: whole.length, sha1 });
+      } else {
+        const hash = createHash('sha1');
+        let size = 0;
+        const hashed = async function* (): AsyncGenerator<Buffer> {
+          for await (const chunk of readFile(path.join(mediaDir, m.name))) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        };
+        await zip.addEntry(String(i), latest ? encoder.encode(hashed()) : hashed(), { sizeHint: m.size + 1024 });
+        entries.push({ name: m.name, size, sha1: hash.digest() });
+      }
       a.onProgress?.({ phase: 'media', done: i + 2, total });
     }
     const map = latest ? zstdCompressSmall(encodeMediaEntries(entries)) : encodeLegacyMediaMap(entries.map((e) => e.name));
@@ -111,6 +132,27 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     throw makeError(GeneralErrors.IO, { operation: 'write', path: a.out, reason: err.message ?? String(e) }, e);
   } finally {
     await work.remove();
+  }
+}
+
+/** Media files up to this size are read whole (memory: two of them at a time). */
+const SMALL_FILE = 8 * 2 ** 20;
+
+/** A whole small file in one read (it may have grown since it was listed: then read it all). */
+async function readSmallFile(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(buf, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
   }
 }
 

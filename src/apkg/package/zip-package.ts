@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
-import { decodedEntry, decodedLimit, verifiedMedia } from './entry-stream.js';
+import { decodedEntry, decodedLimit, decodedSmallEntry, SMALL_ENTRY, verifiedMedia } from './entry-stream.js';
 import { extractMediaFiles } from './extract-media.js';
 import type { PackageLimits } from './limits.js';
 import { type MediaEntryInfo, parseLegacyMediaMap, parseMediaEntries } from './media-map.js';
@@ -45,12 +45,15 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
     await markRollbackJournal(collectionPath);
     validateExtractedCollection(collectionPath, `${file} (${colName})`);
 
+    const tooBig = (entry: MediaEntryInfo) => () => makeError(PackageErrors.MEDIA_MISMATCH, { path: file, name: entry.name, what: 'size' });
     const openMediaData = (entry: MediaEntryInfo): AsyncGenerator<Buffer> => {
       const zipEntry = zip.get(entry.index);
       if (!zipEntry) throw makeError(PackageErrors.MEDIA_ENTRY_MISSING, { path: file, name: entry.name, entry: entry.index });
-      const data = decodedEntry(zip, zipEntry, zstd, entry.size, () =>
-        makeError(PackageErrors.MEDIA_MISMATCH, { path: file, name: entry.name, what: 'size' }),
-      );
+      // Most media files are small: read and decode them in one go (no per-file streams).
+      const data =
+        zipEntry.compressedSize <= SMALL_ENTRY && entry.size <= SMALL_ENTRY && zipEntry.uncompressedSize <= SMALL_ENTRY
+          ? decodedSmallEntry(zip, zipEntry, zstd, entry.size, tooBig(entry))
+          : decodedEntry(zip, zipEntry, zstd, entry.size, tooBig(entry));
       return verifiedMedia(data, file, entry.name, entry.size, entry.sha1);
     };
 
@@ -58,7 +61,7 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
     const dispose = async (): Promise<void> => {
       if (disposed) return;
       disposed = true;
-      zip.close();
+      await zip.close();
       await dir.remove();
     };
     return {
@@ -73,7 +76,7 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       [Symbol.asyncDispose]: dispose,
     };
   } catch (e) {
-    zip.close();
+    await zip.close();
     throw e;
   }
 }

@@ -6,7 +6,8 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
@@ -29,6 +30,8 @@ export class ZipReader {
     readonly path: string,
     private readonly zip: yauzl.ZipFile,
     readonly entries: ReadonlyMap<string, ZipEntryInfo>,
+    private readonly fh: FileHandle,
+    private readonly fileSize: number,
   ) {}
 
   static async open(path: string, limits: PackageLimits): Promise<ZipReader> {
@@ -49,7 +52,8 @@ export class ZipReader {
         throw makeError(PackageErrors.TOO_MANY_ENTRIES, { path, count: zip.entryCount, limit: limits.maxEntries });
       }
       const entries = await readCentralDirectory(path, zip, limits);
-      return new ZipReader(path, zip, entries);
+      const fh = await openFile(path, 'r');
+      return new ZipReader(path, zip, entries, fh, (await fh.stat()).size);
     } catch (e) {
       zip.close();
       throw e;
@@ -105,8 +109,53 @@ export class ZipReader {
     return Buffer.concat(parts);
   }
 
-  close(): void {
+  /**
+   * A small entry's bytes (inflated if deflated, CRC-checked) with two reads and no streams:
+   * media files are mostly small, and per-file stream set-up would dominate. Bounded by the
+   * caller (only for entries up to a few MB).
+   */
+  async readWhole(entry: ZipEntryInfo): Promise<Buffer> {
+    const head = Buffer.alloc(30);
+    const at = entry.raw.relativeOffsetOfLocalHeader;
+    let got = (await this.fh.read(head, 0, 30, at)).bytesRead;
+    if (got !== 30 || head.readUInt32LE(0) !== 0x04034b50) {
+      throw makeError(PackageErrors.ZIP_CORRUPT, { path: this.path, reason: `local header of entry ${entry.name} is missing` });
+    }
+    const dataStart = at + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+    if (dataStart + entry.compressedSize > this.fileSize) {
+      throw makeError(PackageErrors.TRUNCATED, { path: this.path, reason: `entry ${entry.name} runs past the end of the file` });
+    }
+    const raw = Buffer.allocUnsafe(entry.compressedSize);
+    got = entry.compressedSize === 0 ? 0 : (await this.fh.read(raw, 0, raw.length, dataStart)).bytesRead;
+    if (got !== entry.compressedSize) {
+      throw makeError(PackageErrors.TRUNCATED, { path: this.path, reason: `entry ${entry.name} ended early` });
+    }
+    let data = raw;
+    if (entry.method === 8) {
+      try {
+        data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw makeError(PackageErrors.ZIP_BOMB, { path: this.path, reason: `entry ${entry.name} holds more data than declared` }, e);
+        }
+        throw zipError(this.path, e, undefined, entry.name);
+      }
+    }
+    if (data.length !== entry.uncompressedSize) {
+      throw makeError(data.length > entry.uncompressedSize ? PackageErrors.ZIP_BOMB : PackageErrors.TRUNCATED, {
+        path: this.path,
+        reason: `entry ${entry.name} holds ${data.length} bytes, its header says ${entry.uncompressedSize}`,
+      });
+    }
+    if ((crc32(data) >>> 0) !== entry.crc32) {
+      throw makeError(PackageErrors.ZIP_CORRUPT, { path: this.path, reason: `checksum (CRC-32) of entry ${entry.name} does not match` });
+    }
+    return data;
+  }
+
+  async close(): Promise<void> {
     this.zip.close();
+    await this.fh.close().catch(() => undefined);
   }
 }
 

@@ -12,6 +12,7 @@ const binding = require('zstd-napi/binding') as typeof ZstdBinding;
 
 const D_OUT = binding.dStreamOutSize();
 const C_OUT = binding.cStreamOutSize();
+const EMPTY = Buffer.alloc(0);
 
 export class ZstdLimitError extends Error {}
 export class ZstdDataError extends Error {}
@@ -25,40 +26,44 @@ export async function* zstdDecode(source: AsyncIterable<Buffer>, maxBytes: numbe
   let produced = 0;
   let inFrame = false;
   let sawInput = false;
+  // One output buffer, replaced only when part of it was handed out (tiny input chunks must not
+  // cost a fresh 128 KB buffer per call).
+  let dst = Buffer.allocUnsafe(D_OUT);
+  const call = (src: Buffer): [number, number, number] => {
+    try {
+      return dctx.decompressStream(dst, src);
+    } catch (e) {
+      throw new ZstdDataError((e as Error).message);
+    }
+  };
   for await (const chunk of source) {
     let src: Buffer = chunk;
     if (src.length > 0) sawInput = true;
     while (src.length > 0) {
-      const dst = Buffer.allocUnsafe(D_OUT);
-      let ret: number, out: number, used: number;
-      try {
-        [ret, out, used] = dctx.decompressStream(dst, src);
-      } catch (e) {
-        throw new ZstdDataError((e as Error).message);
-      }
+      const first = call(src);
+      let [ret, out] = first;
+      const used = first[2];
       src = src.subarray(used);
       inFrame = ret !== 0;
-      if (out > 0) {
-        produced += out;
-        if (produced > maxBytes) throw new ZstdLimitError(`more than ${maxBytes} bytes`);
-        yield dst.subarray(0, out);
-      }
-      // Output buffer full: the decoder may hold more even with no input left; drain it.
-      while (src.length === 0 && out === D_OUT) {
-        const more = Buffer.allocUnsafe(D_OUT);
-        try {
-          [ret, out] = dctx.decompressStream(more, Buffer.alloc(0));
-        } catch (e) {
-          throw new ZstdDataError((e as Error).message);
-        }
-        inFrame = ret !== 0;
+      for (;;) {
         if (out > 0) {
           produced += out;
           if (produced > maxBytes) throw new ZstdLimitError(`more than ${maxBytes} bytes`);
-          yield more.subarray(0, out);
+          const full = out === D_OUT;
+          yield dst.subarray(0, out);
+          dst = Buffer.allocUnsafe(D_OUT);
+          // Output buffer was full: the decoder may hold more even with no input left; drain it.
+          // Not after ret = 0: the frame is complete, and another call would wait for a new one.
+          if (full && src.length === 0 && ret !== 0) {
+            [ret, out] = call(EMPTY);
+            inFrame = ret !== 0;
+            continue;
+          }
+        } else if (used === 0) {
+          throw new ZstdDataError('decoder made no progress');
         }
+        break;
       }
-      if (used === 0 && out === 0) throw new ZstdDataError('decoder made no progress');
     }
   }
   if (!sawInput) throw new ZstdDataError('empty zstd stream');
@@ -78,16 +83,28 @@ export class ZstdEncoder {
     this.cctx.setParameter(binding.CParameter.compressionLevel, level);
   }
 
+  /** One frame for a whole buffer (single-threaded). */
+  compressWhole(data: Buffer): Buffer {
+    this.cctx.reset(binding.ResetDirective.sessionOnly);
+    this.setWorkers(0);
+    const dst = Buffer.allocUnsafe(binding.compressBound(data.length));
+    const n = this.cctx.compress2(dst, data);
+    return dst.subarray(0, n);
+  }
+
+  private setWorkers(workers: number): void {
+    if (workers === this.workers) return;
+    try {
+      this.cctx.setParameter(binding.CParameter.nbWorkers, workers);
+      this.workers = workers;
+    } catch {
+      // Built without multithreading: compress on this thread.
+    }
+  }
+
   async *encode(source: AsyncIterable<Buffer>, workers = 0): AsyncGenerator<Buffer> {
     this.cctx.reset(binding.ResetDirective.sessionOnly);
-    if (workers !== this.workers) {
-      try {
-        this.cctx.setParameter(binding.CParameter.nbWorkers, workers);
-        this.workers = workers;
-      } catch {
-        // Built without multithreading: compress on this thread.
-      }
-    }
+    this.setWorkers(workers);
     let ok = false;
     try {
       for await (const chunk of source) {
@@ -111,6 +128,30 @@ export class ZstdEncoder {
       if (!ok) this.cctx.reset(binding.ResetDirective.sessionOnly);
     }
   }
+}
+
+/** Compresses a whole buffer (one frame) with a reusable context; the result is a fresh buffer. */
+export function zstdCompressWith(encoder: ZstdEncoder, data: Buffer): Buffer {
+  return encoder.compressWhole(data);
+}
+
+/**
+ * Decodes a whole buffer that must decode to exactly `size` bytes: the output buffer has room for
+ * `size` bytes only, so a bomb fails inside zstd (ZstdLimitError) instead of filling memory.
+ */
+export function zstdDecompressExact(data: Buffer, size: number): Buffer {
+  const dctx = new binding.DCtx();
+  const out = Buffer.allocUnsafe(size + 1);
+  let n: number;
+  try {
+    n = dctx.decompress(out, data);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/too small|dstSize/i.test(msg)) throw new ZstdLimitError(`more than ${size} bytes`);
+    throw new ZstdDataError(msg);
+  }
+  if (n > size) throw new ZstdLimitError(`more than ${size} bytes`);
+  return out.subarray(0, n);
 }
 
 /** Encodes a stream as one zstd frame (fresh context). */

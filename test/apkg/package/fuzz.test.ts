@@ -12,7 +12,7 @@ import { openPackage, summarizeOpenedPackage } from '../../../src/apkg/index.js'
 import { AnkibridgeError, findError } from '../../../src/errors/index.js';
 import { centralRecords, unzipAll, zipAll, type RawEntry } from './support/zip-tools.js';
 
-const CASES = 1100;
+const CASES = 1000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const CASE_TIMEOUT_MS = 10_000;
 const F = '/work/shared/fixtures/';

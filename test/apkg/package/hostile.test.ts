@@ -206,6 +206,26 @@ describe('package structure', () => {
   });
 });
 
+describe('large media (streamed, not read whole)', () => {
+  it('extracts a 9 MB file intact, and refuses one whose sha1 or size the map misstates', async () => {
+    const big = Buffer.alloc(9 << 20);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const data = zstdCompressSmall(big);
+    const entries = (list: Array<{ name: string; size: number; sha1: Buffer }>): RawEntry[] =>
+      replace(replace(latest, 'media', zstdMap(list)), '1', data);
+    const a = { name: 'a.jpg', size: 10, sha1: sha1('first file') };
+    const file = path.join(root, 'big.colpkg');
+    await zipAll(file, entries([a, { name: 'big.mp4', size: big.length, sha1: sha1(big) }]));
+    const p = await openPackage(file);
+    const out = path.join(root, 'big-out');
+    await p.extractMedia(out);
+    await p.dispose();
+    expect(readFileSync(path.join(out, 'big.mp4')).equals(big)).toBe(true);
+    expect(await failureOf(entries([a, { name: 'big.mp4', size: big.length, sha1: sha1('x') }]))).toBe(P('MEDIA_MISMATCH'));
+    expect(await failureOf(entries([a, { name: 'big.mp4', size: big.length - 1, sha1: sha1(big) }]))).toBe(P('MEDIA_MISMATCH'));
+  });
+});
+
 describe('media map that lies', () => {
   const good = [{ name: 'a.jpg', size: 10, sha1: sha1('first file') }, { name: 'b.mp3', size: 5000, sha1: sha1(Buffer.alloc(5000, 3)) }];
   const withMap = (list: typeof good): RawEntry[] => replace(latest, 'media', zstdMap(list));
