@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { makeError } from '../../errors/index.js';
+import { DaemonErrors } from '../../errors/codes/daemon.js';
 import type { Json, JobSummary } from './types.js';
 
 interface Row {
@@ -57,11 +59,8 @@ export class JobHistory {
 
   /** After a crash, jobs left queued or running did not finish: say so in the history. */
   markInterrupted(): number {
-    const error = JSON.stringify({
-      code: 'ANKIBRIDGE_ERR_DAEMON_SHUTTING_DOWN',
-      message: 'The daemon stopped before this job finished.',
-      hint: 'The job was interrupted; the sync journal finishes or rolls back its steps on start.',
-    });
+    const e = makeError(DaemonErrors.JOB_INTERRUPTED);
+    const error = JSON.stringify({ code: e.code, message: e.message, hint: e.hint });
     return this.db
       .prepare(`UPDATE daemon_job_history SET state = 'failed', finished_at = ?, error = ? WHERE state IN ('queued', 'running')`)
       .run(Date.now(), error).changes;

@@ -74,6 +74,12 @@ export const DaemonErrors = defineErrors('DAEMON', {
     http: 400,
     exit: 64,
   },
+  JOB_INTERRUPTED: {
+    message: 'The daemon stopped before this job finished.',
+    hint: 'Nothing half-done is kept: the sync journal finishes or rolls back interrupted steps when the daemon starts.',
+    http: 500,
+    exit: 75,
+  },
   QUEUE_FULL: {
     message: 'Too many jobs are waiting for collection {collection} ({limit}).',
     hint: 'Wait for the queued jobs to finish, or cancel some.',
