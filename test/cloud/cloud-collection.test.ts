@@ -1,12 +1,15 @@
 // Our sync client against Anki's own sync server, with a real Anki client (the peer) on the
 // other end: first sync uploads, Anki downloads the same collection, then edits on both sides
 // converge through our normal sync and Anki's.
-import { existsSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnkiPeer, startSyncServer, type SyncServer } from '../peer/peer.js';
-import { CloudSync } from '../../src/sync/cloud/index.js';
+import { CloudSync, FileStore, backupStoreFn } from '../../src/sync/cloud/index.js';
+import { BackupStore } from '../../src/sync/backup/store.js';
+import { ensureBackupSchema } from '../../src/sync/backup/schema.js';
 import { makeCloudSync, sha256 } from './helpers.js';
 
 let peer: AnkiPeer;
@@ -89,7 +92,16 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     const ours = path.join(dir, 'fs-ours', 'collection.anki2');
     const theirs = path.join(dir, 'fs-theirs', 'collection.anki2');
     await peer.createCollection({ path: ours, notes: 15, seed: 11, reviewsPerCard: 1 });
-    const { sync, credentials, backups } = makeCloudSync({ dir: path.join(dir, 'fs'), collectionPath: ours, endpoint: server.endpoint });
+    // the real backup store (src/sync/backup) receives whatever a full sync replaces
+    mkdirSync(path.join(dir, 'fs'), { recursive: true });
+    const stateDb = new Database(path.join(dir, 'fs', 'state.db'));
+    ensureBackupSchema(stateDb);
+    const store = new BackupStore(stateDb, path.join(dir, 'fs', 'backups'));
+    const credentials = new FileStore(path.join(dir, 'fs', 'keys.json'));
+    const sync = new CloudSync({
+      collectionPath: ours, endpoint: server.endpoint, credentials, isCollectionFree: () => true, media: false,
+      backup: backupStoreFn(store, 'test profile', ours),
+    });
     await CloudSync.login({ endpoint: server.endpoint, user: 'bob', password: 'pw', credentials });
     expect(await sync.run({ fullSync: { direction: 'upload', confirmed: true } })).toMatchObject({ kind: 'full', direction: 'upload' });
     const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'bob', password: 'pw' });
@@ -118,7 +130,7 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     // nothing moved: our file is byte-identical, the server still holds Anki's upload
     expect(sha256(ours)).toBe(oursSha);
     expect((await peer.sync({ path: theirs, ...auth })).did).toBe('nothing');
-    expect(backups.kept).toEqual([]);
+    expect(store.list()).toEqual([]);
     // a direction without confirmation is no confirmation
     expect(await sync.run({ fullSync: { direction: 'download', confirmed: false as true } })).toMatchObject({ kind: 'fullSyncRequired' });
     expect(sha256(ours)).toBe(oursSha);
@@ -126,10 +138,11 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     // Download confirmed: Anki's side wins, ours is in the backup store first.
     expect(await sync.run({ fullSync: { direction: 'download', confirmed: true } })).toMatchObject({ kind: 'full', direction: 'download' });
     expect(await peer.dump(ours, { ignoreSync: true })).toEqual(await peer.dump(theirs, { ignoreSync: true }));
-    expect(backups.kept).toHaveLength(1);
-    expect(backups.kept[0]).toMatchObject({ path: ours, reason: expect.stringMatching(/local collection before full download/) });
-    expect(sha256(backups.kept[0]!.copy)).toBe(oursSha);
-    expect((await peer.dump(backups.kept[0]!.copy)).revlog).toEqual(oursBefore.revlog);
+    const kept = store.list();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ originPath: ours, reason: 'pre-overwrite', protected: true, source: 'desktop', label: expect.stringMatching(/local collection before full download/) });
+    expect(kept[0]!.collectionSha256).toBe(oursSha);
+    expect((await peer.dump(kept[0]!.collectionPath)).revlog).toEqual(oursBefore.revlog);
     expect(await sync.run()).toMatchObject({ kind: 'noChanges' });
 
     // Now the schema changes here; upload confirmed: ours wins, the server copy is backed up.
@@ -137,12 +150,15 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     const again = await sync.run();
     expect(again).toMatchObject({ kind: 'fullSyncRequired', uploadOk: true, downloadOk: true });
     expect(await sync.run({ fullSync: { direction: 'upload', confirmed: true } })).toMatchObject({ kind: 'full', direction: 'upload' });
-    expect(backups.kept).toHaveLength(2);
-    expect(backups.kept[1]!.reason).toMatch(/server collection before full upload/);
-    expect((await peer.dump(backups.kept[1]!.copy, { ignoreSync: true })).notes).toEqual((await peer.dump(theirs, { ignoreSync: true })).notes);
+    const all = store.list();
+    expect(all).toHaveLength(2);
+    const serverCopy = all.find((b) => b.source === 'cloud-server')!;
+    expect(serverCopy).toMatchObject({ reason: 'pre-overwrite', protected: true, label: expect.stringMatching(/server collection before full upload/) });
+    expect((await peer.dump(serverCopy.collectionPath, { ignoreSync: true })).notes).toEqual((await peer.dump(theirs, { ignoreSync: true })).notes);
     expect((await peer.sync({ path: theirs, ...auth })).required).toMatch(/^full/);
     await peer.fullSync({ path: theirs, ...auth, direction: 'download' });
     expect(await peer.dump(theirs, { ignoreSync: true })).toEqual(await peer.dump(ours, { ignoreSync: true }));
+    stateDb.close();
   });
 
   it('media added and removed flows both ways with equal bytes', async () => {
