@@ -1,6 +1,6 @@
 // One package operation, run in its own process so that its peak RSS is ours alone:
 //   tsx bench/package-child.ts export <collection> <mediaDir> <out> [latest|legacy2]
-//   tsx bench/package-child.ts import <package> <targetDir>
+//   tsx bench/package-child.ts import <package> <targetDir> [nosync]
 //   tsx bench/package-child.ts idle
 // Prints one JSON line: { ms, maxRssMB, ... }.
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { openPackage, writeColpkg } from '../src/apkg/index.js';
 
 const [op, a, b, c, d] = process.argv.slice(2);
+const durable = c !== 'nosync';
 const t0 = performance.now();
 let extra: Record<string, unknown> = {};
 if (op === 'export') {
@@ -20,8 +21,8 @@ if (op === 'export') {
   const pkg = await openPackage(a!);
   try {
     await copyFile(pkg.collectionPath, path.join(b!, 'collection.anki2'));
-    const r = await pkg.extractMedia(path.join(b!, 'collection.media'));
-    extra = { media: r.written.length, format: pkg.format };
+    const r = await pkg.extractMedia(path.join(b!, 'collection.media'), { durable });
+    extra = { media: r.written.length, format: pkg.format, durable };
   } finally {
     await pkg.dispose();
   }

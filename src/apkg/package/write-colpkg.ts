@@ -85,7 +85,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     const readAhead = (i: number): Promise<{ data: Buffer | null } | { error: unknown }> => {
       const m = media[i];
       if (!m || m.size > SMALL_FILE) return Promise.resolve({ data: null });
-      return readSmallFile(path.join(mediaDir, m.name)).then((data) => ({ data }), (error: unknown) => ({ error }));
+      return readSmallFile(path.join(mediaDir, m.name), m.size).then((data) => ({ data }), (error: unknown) => ({ error }));
     };
     let pending = readAhead(0);
     for (const [i, m] of media.entries()) {
@@ -138,15 +138,22 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
 /** Media files up to this size are read whole (memory: two of them at a time). */
 const SMALL_FILE = 8 * 2 ** 20;
 
-/** A whole small file in one read (it may have grown since it was listed: then read it all). */
-async function readSmallFile(file: string): Promise<Buffer> {
+/**
+ * A whole small file in one read, sized as it was listed (one byte more, to notice growth; a
+ * file that changed since is read to its end, whatever its size now).
+ */
+async function readSmallFile(file: string, listedSize: number): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
-    const size = (await fh.stat()).size;
-    const buf = Buffer.allocUnsafe(size);
+    let buf = Buffer.allocUnsafe(listedSize + 1);
     let got = 0;
-    while (got < size) {
-      const { bytesRead } = await fh.read(buf, got, size - got, got);
+    for (;;) {
+      if (got === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, got);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }

@@ -185,8 +185,7 @@ export class ZipWriter {
 
   /** Waits for every write in flight and rethrows the first failure. */
   async drain(): Promise<void> {
-    await Promise.all(this.pending);
-    this.pending = [];
+    while (this.pending.length > 0) await this.pending.shift();
     if (this.failure) throw this.failure;
   }
 
@@ -197,9 +196,11 @@ export class ZipWriter {
     this.writeAt(buf, at);
   }
 
+  /** Writes, then waits only for the oldest writes until the bytes in flight are under the cap. */
   private async writeBounded(buf: Buffer): Promise<void> {
     this.write(buf);
-    if (this.inFlight > MAX_IN_FLIGHT) await this.drain();
+    while (this.inFlight > MAX_IN_FLIGHT && this.pending.length > 0) await this.pending.shift();
+    if (this.failure) throw this.failure;
   }
 
   private writeAt(buf: Buffer, at: number): void {
