@@ -2,7 +2,8 @@
 // prepared beside the old one (small size-limited tmpfs mounts): a named error, the original
 // collection byte-identical, nothing of ours left behind, and the journal says "rolled back".
 import Database from 'better-sqlite3';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,5 +121,52 @@ describe('disk full', () => {
     cpSync(path.dirname(colPath), path.dirname(copy), { recursive: true });
     resetProfile(scene.pristine, scene.profileDir);
     expect(await peer.dump(copy)).toEqual(await peer.dump(scene.collectionPath));
+  });
+
+  it('while the media files are added: DISK_FULL, collection byte-identical, media folder as before', async () => {
+    // a package whose media cannot fit: the phone's collection plus a 3 MB picture
+    const phoneDir = path.join(root, 'phone-big');
+    cpSync(path.dirname(scene.phoneCollection), phoneDir, { recursive: true });
+    writeFileSync(path.join(phoneDir, 'collection.media', 'zz-big.jpg'), randomBytes(3 * 1024 * 1024));
+    const bigPkg = path.join(root, 'phone-big.colpkg');
+    await peer.exportPackage({ path: path.join(phoneDir, 'collection.anki2'), out: bigPkg, kind: 'colpkg' });
+
+    resetProfile(scene.pristine, scene.profileDir);
+    const smallBase = path.join(root, 'small-base-media');
+    let used = 0;
+    const count = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        used += e.isDirectory() ? 4096 : Math.ceil(statSync(p).size / 4096) * 4096;
+        if (e.isDirectory()) count(p);
+      }
+    };
+    count(scene.base);
+    // room for everything, a staged collection and a little more, not for 3 MB
+    const colSize = Math.ceil(statSync(scene.collectionPath).size / 4096) * 4096;
+    mounts.push(mountTmpfs(smallBase, used + colSize + 256 * 1024));
+    cpSync(scene.base, smallBase, { recursive: true });
+    const colPath = path.join(smallBase, 'User 1', 'collection.anki2');
+    const mediaDir = path.join(smallBase, 'User 1', 'collection.media');
+    const bytesBefore = collectionBytes(colPath);
+    const mediaBefore = Object.fromEntries(readdirSync(mediaDir).sort().map((n) => [n, readFileSync(path.join(mediaDir, n)).toString('base64')]));
+
+    process.env.XDG_DATA_HOME = path.join(root, 'xdg-c');
+    let out = '';
+    const code = await main(['import', bigPkg, '--base', smallBase, '--force', '--json'], { out: (t) => (out += t), err: () => undefined });
+    expect(code, out).toBe(74);
+    expect(JSON.parse(out)).toMatchObject({ ok: false, error: { code: 'ANKIBRIDGE_ERR_GENERAL_DISK_FULL' } });
+    expect(collectionBytes(colPath)).toEqual(bytesBefore);
+    const mediaAfter = Object.fromEntries(readdirSync(mediaDir).sort().map((n) => [n, readFileSync(path.join(mediaDir, n)).toString('base64')]));
+    expect(mediaAfter).toEqual(mediaBefore);
+    expect(readdirSync(path.join(smallBase, 'User 1')).filter((n) => n.includes('.ankibridge-'))).toEqual([]);
+    const db = new Database(path.join(root, 'xdg-c', 'ankibridge', 'state.sqlite'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT state, note FROM sync_journal_transactions').all()).toEqual([
+        { state: 'rolled-back', note: expect.stringMatching(/^media failed: .*The desktop collection is the one from before/) },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -82,8 +82,8 @@ export function moveToMediaTrash(mediaDir: string, name: string): string {
 
 /**
  * Makes `mediaDir` hold exactly the saved files (a backup's media): a missing or different file
- * is copied back (temp + rename), a file that is not in the saved set is moved to media.trash.
- * Nothing is deleted.
+ * is copied back (temp + rename; a different one is first moved to media.trash), a file that is
+ * not in the saved set is moved to media.trash. Nothing is deleted.
  */
 export function makeMediaFolderEqual(mediaDir: string, savedDir: string, saved: readonly MediaFileInfo[]): { restored: string[]; trashed: string[] } {
   mkdirSync(mediaDir, { recursive: true });
@@ -94,6 +94,8 @@ export function makeMediaFolderEqual(mediaDir: string, savedDir: string, saved: 
     const from = path.join(savedDir, f.name);
     const to = path.join(mediaDir, f.name);
     if (existsSync(to) && sameFileContent(from, to)) continue;
+    // A different file of that name may be newer work of the user's: it goes to the trash, not away.
+    if (existsSync(to)) trashed.push(path.basename(moveToMediaTrash(mediaDir, f.name)));
     const tmp = path.join(mediaDir, `.${f.name}.tmp-restore`);
     copyFileSync(from, tmp);
     const fd = openSync(tmp, 'r');

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openPackage } from '../../apkg/package/index.js';
+import { addPackageMedia } from '../../apkg/desktop/media-import.js';
 import { probeCollection } from '../../apkg/desktop/probe.js';
 import { snapshotDesktopCollection } from '../../apkg/desktop/snapshot.js';
 import { makeError } from '../../errors/define.js';
@@ -47,7 +48,7 @@ export async function importIntoDesktop(a: { target: DesktopTarget; packagePath:
         describe: `package ${a.packagePath}`,
         markImported: true,
         expectCollectionSha256: snap.sha256,
-        media: { mode: 'add', add: (dir) => pkg.extractMedia(dir, { skipExistingSameContent: true }) },
+        media: { mode: 'add', add: (dir) => addPackageMedia(pkg, dir) },
       },
       a.deps,
     );

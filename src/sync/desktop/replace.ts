@@ -14,6 +14,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { lockCollection } from '../../apkg/desktop/lock.js';
+import { probeCollection } from '../../apkg/desktop/probe.js';
 import { makeMediaFolderEqual } from '../../apkg/desktop/media-folder.js';
 import { installStagedCollection, stageCollection, stagedPathFor } from '../../apkg/desktop/replace-steps.js';
 import { isDiskFull, sha256OfFile } from '../../apkg/desktop/durable-copy.js';
@@ -174,6 +175,10 @@ export function desktopRecoveryHandler(deps: DesktopDeps): RecoveryHandler {
     // The rename is atomic: once begun, a missing staged file means it happened.
     const installed = install?.state === 'done' || (install?.state === 'begun' && !existsSync(staged) && existsSync(meta.collectionPath));
     const what = txn.kind === DESKTOP_RESTORE ? 'restore' : 'import';
+    if (!installed && probeCollection(meta.collectionPath).state === 'open') {
+      // Rolling back moves media files; not while Anki Desktop is using them. Left for the next start.
+      throw new Error(`Anki Desktop has "${meta.profile}" open; the interrupted ${what} will be rolled back once it is closed`);
+    }
     if (installed) {
       return {
         outcome: 'finished',
