@@ -41,6 +41,26 @@ const EXPECTED: Record<Fault, RegExp> = {
 };
 const BASIC_FAULTS: Fault[] = ['malformed', 'truncated', 'slow', 'status503'];
 
+/**
+ * Runs a sync that must fail because of the fault at `step`. On a heavily loaded machine an
+ * innocent step can stall past the short timer first; that run is repeated (at most twice), so
+ * only the fault under test decides the outcome.
+ */
+async function failingRun(step: string, run: () => Promise<unknown>): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    const rule = proxy.rule;
+    const err = await run().then(
+      () => new Error(`${step}: the sync succeeded`),
+      (e: unknown) => e,
+    );
+    const d = (err as { code?: string; details?: { step?: string } });
+    const innocentStall = d.code === 'ANKIBRIDGE_ERR_CLOUD_TIMEOUT' && d.details?.step !== step && !proxy.seen.includes(step);
+    if (!innocentStall || attempt >= 2) return err;
+    proxy.set(rule);
+  }
+}
+
+
 async function setUp(user: string, opts: { media?: boolean; mediaFiles?: number } = {}) {
   const ours = path.join(dir, user, 'ours', 'collection.anki2');
   const theirs = path.join(dir, user, 'theirs', 'collection.anki2');
@@ -91,10 +111,7 @@ describe('a misbehaving server never changes the local collection', () => {
     for (const step of steps) {
       for (const fault of [...BASIC_FAULTS, ...(extra[step] ?? [])]) {
         proxy.set({ step, fault });
-        const err = await sync.run().then(
-          () => new Error(`${step}/${fault}: the sync succeeded`),
-          (e: unknown) => e,
-        );
+        const err = await failingRun(step, () => sync.run());
         expect(proxy.seen, `${step}/${fault} was reached (${String(err)})`).toContain(step);
         expect((err as { code?: string }).code, `${step}/${fault}: ${String(err)}`).toMatch(EXPECTED[fault]);
         expect(await peer.dump(ours), `${step}/${fault} left the collection as it was`).toEqual(baseline);
@@ -147,10 +164,7 @@ describe('a misbehaving server never changes the local collection', () => {
     ];
     for (const [step, direction, fault, expected] of cases) {
       proxy.set({ step, fault });
-      const err = await sync.run({ fullSync: { direction, confirmed: true } }).then(
-        () => new Error(`${step}/${fault}: succeeded`),
-        (e: unknown) => e,
-      );
+      const err = await failingRun(step, () => sync.run({ fullSync: { direction, confirmed: true } }));
       expect(proxy.seen, `${step}/${fault}`).toContain(step);
       expect((err as { code?: string }).code, `${step}/${fault}: ${String(err)}`).toMatch(expected);
       expect(sha256(ours), `${direction} ${step}/${fault}`).toBe(sha);
@@ -197,10 +211,7 @@ describe('a misbehaving server never changes the local collection', () => {
         await collectionOnly.run();
         const baseline = await peer.dump(ours);
         proxy.set({ step, fault });
-        const err = await withMedia.run().then(
-          () => new Error(`${step}/${fault}: succeeded`),
-          (e: unknown) => e,
-        );
+        const err = await failingRun(step, () => withMedia.run());
         expect(proxy.seen, `${step}/${fault}`).toContain(step);
         expect((err as { code?: string }).code, `${step}/${fault}: ${String(err)}`).toMatch(EXPECTED[fault]);
         const { media: _m, ...now } = await peer.dump(ours);
