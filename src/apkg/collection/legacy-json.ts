@@ -441,9 +441,15 @@ function unknownKeys(o: Json, known: ReadonlySet<string>): Json {
 export function deckConfigFromJson(conf: Json, keyId?: string): DeckConfigParts {
   // buggy clients may leave the inner id out of step with the map key: the key wins (as in Anki)
   const id = keyId !== undefined ? idNum(keyId, 'deck options') : idNum(conf.id, 'deck options');
-  const nw = objectOf(conf.new);
-  const rev = objectOf(conf.rev);
-  const lapse = objectOf(conf.lapse);
+  // A sub-object Anki cannot read as a whole (a required key missing, a strictly typed value of
+  // the wrong type) is replaced by its defaults as a whole, as Anki's reader does; inside a
+  // readable one, a lenient key of the wrong type becomes that type's empty value.
+  const nw = validNewConf(conf.new) ? (conf.new as Json) : {};
+  const rev = validRevConf(conf.rev) ? (conf.rev as Json) : {};
+  const lapse = validLapseConf(conf.lapse) ? (conf.lapse as Json) : {};
+  const newValid = nw === conf.new;
+  const revValid = rev === conf.rev;
+  const lapseValid = lapse === conf.lapse;
   const other = unknownKeys(conf, DCONF_TOP_KEYS);
   const newOther = unknownKeys(nw, DCONF_NEW_KEYS);
   const revOther = unknownKeys(rev, DCONF_REV_KEYS);
@@ -458,10 +464,10 @@ export function deckConfigFromJson(conf: Json, keyId?: string): DeckConfigParts 
     mtimeSecs: typeof conf.mod === 'string' ? Number(conf.mod) : int(conf.mod),
     usn: int(conf.usn),
     config: {
-      learnSteps: floats(nw.delays, [1, 10]),
-      relearnSteps: floats(lapse.delays, [10]),
-      newPerDay: int(nw.perDay, 20) >>> 0,
-      reviewsPerDay: int(rev.perDay, 200) >>> 0,
+      learnSteps: newValid ? floats(nw.delays, []) : [1, 10],
+      relearnSteps: lapseValid ? floats(lapse.delays, []) : [10],
+      newPerDay: newValid ? (isUInt(nw.perDay, 0xffffffff) ? (nw.perDay as number) : 0) : 20,
+      reviewsPerDay: revValid ? (isUInt(rev.perDay, 0xffffffff) ? (rev.perDay as number) : 0) : 200,
       newPerDayMinimum: int(conf.newPerDayMinimum) >>> 0,
       initialEase: Math.fround(Math.fround(int(nw.initialFactor, 2500)) / 1000),
       easyMultiplier: f32(rev.ease4, 1.3),
@@ -505,6 +511,35 @@ export function deckConfigFromJson(conf: Json, keyId?: string): DeckConfigParts 
       other: Object.keys(other).length ? utf8.encode(stringifyJsonLossless(other)) : new Uint8Array(0),
     },
   };
+}
+
+function has(o: Json, ...keys: string[]): boolean {
+  return keys.every((k) => k in o);
+}
+function isUInt(v: unknown, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+function isNum(v: unknown): boolean {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+function optBool(o: Json, k: string): boolean {
+  return !(k in o) || typeof o[k] === 'boolean';
+}
+/** new: delays, initialFactor (u16), ints, order, perDay required; bury optional. */
+function validNewConf(v: unknown): boolean {
+  const o = objectOf(v);
+  return v === o && has(o, 'delays', 'initialFactor', 'ints', 'order', 'perDay') && isUInt(o.initialFactor, 0xffff) && optBool(o, 'bury');
+}
+/** rev: ease4, ivlFct (floats), maxIvl (u32), perDay required; bury, hardFactor optional. */
+function validRevConf(v: unknown): boolean {
+  const o = objectOf(v);
+  return v === o && has(o, 'ease4', 'ivlFct', 'maxIvl', 'perDay') && isNum(o.ease4) && isNum(o.ivlFct) && isUInt(o.maxIvl, 0xffffffff) &&
+    optBool(o, 'bury') && (!('hardFactor' in o) || isNum(o.hardFactor));
+}
+/** lapse: delays, leechAction, leechFails (u32), minInt (u32), mult (float) required. */
+function validLapseConf(v: unknown): boolean {
+  const o = objectOf(v);
+  return v === o && has(o, 'delays', 'leechAction', 'leechFails', 'minInt', 'mult') && isUInt(o.leechFails, 0xffffffff) && isUInt(o.minInt, 0xffffffff) && isNum(o.mult);
 }
 
 /**

@@ -208,6 +208,29 @@ describe('upgradeToSchema18 matches Anki', () => {
     expect(d.config.floaty).toBe(0.1);
   });
 
+  it('deck options AnkiDroid-era clients wrote oddly: unreadable parts fall back to defaults as in Anki', async () => {
+    const s11 = await collectionOf(packageFixture('anki-pylib-diffmodeltemplates-1.apkg'));
+    editLegacyJson(s11, (col) => {
+      const conf = Object.values(col.dconf)[0] as any;
+      const variants: Array<(c: any) => void> = [
+        (c) => { c.new.delays = 'x'; c.new.perDay = 'many'; },             // lenient keys inside a readable part
+        (c) => { delete c.rev.maxIvl; c.rev.perDay = 77; },                  // a required key missing: the whole part
+        (c) => { c.lapse.leechFails = '8'; c.lapse.delays = [3, 7]; },       // a strict key of the wrong type
+        (c) => { c.new = null; c.rev = 5; },                                  // not objects at all
+        (c) => { c.new.ints = [3, 9]; c.new.bury = true; c.timer = true; },   // AnkiDroid's 2-element ints; bool timer
+      ];
+      variants.forEach((mutate, i) => {
+        const c = JSON.parse(JSON.stringify(conf));
+        c.id = 500 + i;
+        c.name = `odd ${i}`;
+        mutate(c);
+        col.dconf[String(500 + i)] = c;
+      });
+    });
+    const ours = await expectUpgradeLikeAnki(s11);
+    expect((await dumpOf(ours)).deckConfigs.map((c) => c.name)).toEqual(expect.arrayContaining(['odd 0', 'odd 1', 'odd 2', 'odd 3', 'odd 4']));
+  });
+
   it('deck names Anki normalises on upgrade (spaces, control characters, empty levels) end up the same, marked modified', async () => {
     const s11 = await collectionOf(packageFixture('anki-pylib-diffmodeltemplates-1.apkg'));
     editLegacyJson(s11, (col) => {
