@@ -84,6 +84,9 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     const last = await sync.run();
     expect(last).toMatchObject({ kind: 'normal' });
     expect(await peer.dump(ours, { ignoreSync: true })).toEqual(await peer.dump(theirs, { ignoreSync: true }));
+    // every socket our client opened is closed again (keep-alive agents are destroyed per run)
+    await new Promise((r) => setTimeout(r, 50));
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap')).toEqual([]);
     // Anki's own Check Database finds nothing wrong in what we wrote (it may renumber nextPos, so it runs last)
     expect(await peer.check(ours)).toMatchObject({ ok: true, problems: [] });
   });
