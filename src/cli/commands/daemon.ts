@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { INSTALLED_PLUGINS, type DaemonPlugin } from '../../daemon/plugins.js';
 import { reportError } from '../output.js';
+import { startFace } from '../../tray/face.js';
 import type { RegisterCommand } from './index.js';
 
 export const registerDaemon: RegisterCommand = (program, ctx) => {
@@ -27,6 +28,9 @@ export const registerDaemon: RegisterCommand = (program, ctx) => {
         const d = await startDaemon({ plugins: [...INSTALLED_PLUGINS, ...extra], console: !json, handleSignals: true, ...(opts.port === undefined ? {} : { port: opts.port }) });
         if (json) ctx.io.out(JSON.stringify({ ok: true, pid: process.pid, url: d.url, port: d.port, logFile: d.paths.logFile }));
         else ctx.io.out(`ankibridge daemon ${process.pid} listening on ${d.url} (log: ${d.paths.logFile})`);
+        // The tray and notifications (src/tray): after the start line, so a slow or absent tray
+        // host never delays the daemon; it stops itself when the daemon stops.
+        void startFace(d).catch((e: unknown) => d.log.warn({ err: { message: (e as Error).message } }, 'the tray could not start; the daemon runs on without it'));
         await d.stopped;
         ctx.exitCode = 0;
         // Everything is closed; if some handle still holds the process (a library's socket or
