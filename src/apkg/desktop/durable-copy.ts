@@ -37,7 +37,12 @@ export function copyFileDurable(src: string, dst: string, opts: { fsync?: boolea
     while ((n = readAround(input, buf, buf.length, bytes)) > 0) {
       const chunk = buf.subarray(0, n);
       let off = 0;
-      while (off < n) off += writeSync(output, chunk, off, n - off);
+      while (off < n) {
+        const w = writeSync(output, chunk, off, n - off);
+        // A short write is retried; a write that makes no progress means the disk is full.
+        if (w <= 0) throw Object.assign(new Error(`no space left writing ${dst}`), { code: 'ENOSPC' });
+        off += w;
+      }
       hash.update(chunk);
       bytes += n;
     }
