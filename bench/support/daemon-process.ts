@@ -17,7 +17,8 @@ function compiledEntryArgs(): string[] {
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD], { encoding: 'utf8' });
   if (r.status !== 0 && r.stdout.includes('src/daemon')) throw new Error(`the daemon does not compile:\n${r.stdout}`);
   const main = pathToFileURL(join(BUILD, 'cli', 'main.js')).href;
-  return ['--input-type=module', '-e', `import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));`];
+  // The same V8 flag the login service uses (service/linux/ankibridge.service).
+  return ['--max-semi-space-size=1', '--input-type=module', '-e', `import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));`];
 }
 
 export interface BenchDaemon {

@@ -28,7 +28,7 @@ describe('service definitions', () => {
     expect(`${r.stdout}${r.stderr}`.trim(), 'no warnings').toBe('');
     expect(r.status).toBe(0);
     const text = readFileSync(unit, 'utf8');
-    expect(text).toContain(`ExecStart=${process.execPath} ${BIN_PATH} daemon`);
+    expect(text).toContain(`ExecStart=${process.execPath} --max-semi-space-size=1 ${BIN_PATH} daemon`);
     expect(text).toMatch(/^Restart=on-failure$/m);
     expect(text).toMatch(/^NoNewPrivileges=yes$/m);
     // USB access must survive the hardening.
@@ -60,7 +60,7 @@ describe('service definitions', () => {
     const plist = JSON.parse(r.out) as Record<string, unknown>;
     expect(plist).toMatchObject({
       Label: 'org.ankibridge.daemon',
-      ProgramArguments: [process.execPath, BIN_PATH, 'daemon'],
+      ProgramArguments: [process.execPath, '--max-semi-space-size=1', BIN_PATH, 'daemon'],
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },
       ProcessType: 'Background',
@@ -99,7 +99,7 @@ print(json.dumps({'command': exe.find(ns + 'Command').text, 'arguments': exe.fin
     const r = python(script, file);
     expect(r.code, r.out).toBe(0);
     const out = JSON.parse(r.out) as Record<string, string>;
-    expect(out).toEqual({ command: process.execPath, arguments: `"${BIN_PATH}" daemon`, context: 'Author', principal: 'Author' });
+    expect(out).toEqual({ command: process.execPath, arguments: `--max-semi-space-size=1 "${BIN_PATH}" daemon`, context: 'Author', principal: 'Author' });
   });
 
   it('the udev rule only tags Android (MTP/ADB) devices for the seat user', () => {
