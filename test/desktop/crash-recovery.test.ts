@@ -132,4 +132,25 @@ describe('kill -9 at every step of a replace', () => {
     expect(seen.slice(total)).toEqual(['old', 'old', 'old', 'old', 'new']);
     // 17 child processes, each a cold start of the CLI: give it room on a busy 2-core machine
   }, 420_000);
+
+  it('does not roll back while Anki Desktop has the profile open; does it once Anki is closed', async () => {
+    resetProfile(scene.pristine, scene.profileDir);
+    const oldDump = await peer.dump(scene.collectionPath);
+    const xdg = path.join(root, 'data-held');
+    // killed after the media were added, before the swap
+    const run = await runImport(xdg, 'media');
+    expect(run.signal, run.out).toBe('SIGKILL');
+    await peer.hold(scene.collectionPath);
+    try {
+      const first = await nextStart(xdg);
+      expect(first).toEqual([expect.objectContaining({ outcome: 'failed', note: expect.stringMatching(/open; the interrupted import will be rolled back once it is closed/) })]);
+      expect(journal(xdg).txns[0]!.state).toBe('running');
+    } finally {
+      await peer.release(scene.collectionPath);
+    }
+    const second = await nextStart(xdg);
+    expect(second).toEqual([expect.objectContaining({ outcome: 'rolled-back' })]);
+    expect(journal(xdg).txns[0]!.state).toBe('rolled-back-on-recovery');
+    expect(await peer.dump(scene.collectionPath)).toEqual(oldDump);
+  }, 120_000);
 });
