@@ -2,8 +2,9 @@
 // 5 % changed on each side, next to the same edits synced through Anki's own sync server (two
 // real Anki clients, A then B then A), in the same run.
 //   MERGE_BENCH_NOTES (default 100000)  notes; cards = 2 × notes (Basic (and reversed)), reviews = 10 × notes
+//   MERGE_BENCH_KEEP=1                  keep the files (prints the folder)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnkiPeer, startSyncServer, type PeerOp } from '../test/peer/peer.js';
@@ -126,6 +127,11 @@ async function main(): Promise<void> {
     const [peerPeak, serverPeak] = sampler.stop();
 
     const check = await peer.call<{ ok: boolean; problems: string[] }>('check', { path: path.join(dir, 'merged.anki2') }, 1_800_000);
+    // the same check on Anki's own sync result (a copy), to tell the merge's problems from Anki's
+    const synced = path.join(dir, 'synced', 'collection.anki2');
+    mkdirSync(path.dirname(synced), { recursive: true });
+    copyFileSync(a, synced);
+    const syncedCheck = await peer.call<{ ok: boolean; problems: string[] }>('check', { path: synced }, 1_800_000);
 
     console.log('\n| route | time | peak RSS |');
     console.log('| --- | --- | --- |');
@@ -136,11 +142,13 @@ async function main(): Promise<void> {
     console.log(`        phone ${JSON.stringify(m.report.phone)}`);
     console.log(`        conflicts ${m.report.conflictCount}, merged ${JSON.stringify(m.report.merged)}`);
     console.log(`real Anki check of the merged file: ${check.ok ? 'clean' : check.problems.join('; ')}`);
+    console.log(`real Anki check of Anki's own sync result: ${syncedCheck.ok ? 'clean' : syncedCheck.problems.join('; ')}`);
     if (!check.ok) process.exitCode = 1;
   } finally {
     await peer.close();
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.MERGE_BENCH_KEEP) console.log(`files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { AnkiPeer, startSyncServer, type CanonicalDump, type PeerOp, type SyncServer } from '../peer/peer.js';
 import { mergeCollections, type MergeReport } from '../../src/apkg/merge/index.js';
 import { checkInvariants } from './invariants.js';
+import { openCollectionDb } from '../../src/apkg/sqlite.js';
 
 /** Ops of the peer plus the merge engineer's additive op (see anki_peer.py op_edit_note_type). */
 export type Op = PeerOp | { op: 'editNoteType'; noteType?: 'basic' | 'reversed' | 'cloze'; css?: string; qfmt?: string };
@@ -26,7 +27,7 @@ export interface CaseResult {
   merged: CanonicalDump;
   report: MergeReport;
   check: { ok: boolean; problems: string[] };
-  /** Anki's check of the synced (oracle) collection, run only when the dumps differed. */
+  /** Anki's check of the synced (oracle) collection, run only when the dumps differed or the merged file's check found something. */
   oracleCheck?: { ok: boolean; problems: string[] };
   /** Where oracle and merged differ (empty = equal); see runCase for the repaired-oracle case. */
   diff: string[];
@@ -48,6 +49,16 @@ function copyCollection(from: string, to: string): void {
  * oracle run; they say when the last sync happened, which a merge is not.
  */
 export const SYNC_WRITTEN_CONFIG = ['lastUnburied', 'rollover'];
+
+/** `pragma integrity_check` of a file (with unicase loaded, as the schema-18 indexes need). */
+export function integrityCheck(file: string): string {
+  const db = openCollectionDb(file, { readonly: true });
+  try {
+    return (db.pragma('integrity_check', { simple: false }) as Record<string, string>[]).map((r) => Object.values(r)[0]).join('; ');
+  } finally {
+    db.close();
+  }
+}
 
 /** What the comparison leaves out: media files (the merge moves no files) and SYNC_WRITTEN_CONFIG. */
 export function comparable(d: CanonicalDump): Omit<CanonicalDump, 'media'> {
@@ -149,6 +160,8 @@ export class Oracle {
     copyCollection(pair.b, files.phone);
     const report = mergeCollections({ base: files.base, desktop: files.desktop, phone: files.phone, out: files.merged });
     const invariants = checkInvariants(files);
+    const integrity = integrityCheck(files.merged);
+    if (integrity !== 'ok') invariants.push(`pragma integrity_check: ${integrity}`);
     // The route through Anki's own server.
     for (const f of [pair.a, pair.b, pair.a]) {
       const r = await this.sync(f);
@@ -166,11 +179,11 @@ export class Oracle {
     // reference is the synced collection after Anki's check, with the re-created decks matched
     // by name (their ids and times are new on both routes).
     let oracleCheck: { ok: boolean; problems: string[] } | undefined;
-    if (diff.length) {
+    if (diff.length || !check.ok) {
       const oprobe = path.join(pair.dir, 'oracle-probe', 'collection.anki2');
       copyCollection(pair.a, oprobe);
       oracleCheck = await this.peer.check(oprobe);
-      if (!oracleCheck.ok) {
+      if (!oracleCheck.ok && diff.length) {
         const repaired = await this.peer.dump(oprobe, { ignoreSync: true });
         diff = dumpDiff(decksByName(comparable(repaired), oracle), decksByName(comparable(merged), oracle));
       }

@@ -158,6 +158,7 @@ describe(`merge equals Anki sync (oracle), ${SEQUENCES} random sequences from se
     const failures: string[] = [];
     let conflicts = 0;
     const repairedLikeAnki: string[] = [];
+    const sameAsAnki: string[] = [];
     for (let seq = 0; seq < SEQUENCES; seq++) {
       const seqSeed = SEED + seq;
       pair = !pair || seq % RESTART_EVERY === 0 ? await oracle.freshPair(source, 'pair') : await oracle.continuePair(pair, 'pair');
@@ -179,15 +180,21 @@ describe(`merge equals Anki sync (oracle), ${SEQUENCES} random sequences from se
         ...diff.map((d) => `dump: ${d}`),
         ...res.invariants.map((d) => `invariant: ${d}`),
       ];
-      if (!res.check.ok) problems.push(...res.check.problems.map((p) => `anki check of the merged file: ${p}`));
+      if (!res.check.ok) {
+        // Anki's own sync result can need Check Database too (e.g. a card reviewed on both sides
+        // in the same second keeps the first side's card, whose "last review time" is then older
+        // than the other side's review). The same finding on both routes is Anki's behaviour.
+        if (JSON.stringify(res.oracleCheck?.problems) === JSON.stringify(res.check.problems)) sameAsAnki.push(`sequence ${seq}: ${res.check.problems.join('; ')}`);
+        else problems.push(...res.check.problems.map((p) => `anki check of the merged file: ${p} (of Anki's sync result: ${JSON.stringify(res.oracleCheck)})`));
+      }
       if (res.oracleCheck && !res.oracleCheck.ok) repairedLikeAnki.push(`sequence ${seq}: Anki's sync result needed "${res.oracleCheck.problems.join('; ')}", the merge repaired it (${res.report.repairs.join(' ')})`);
       if (problems.length) {
         failures.push(`${where}\n  ${problems.join('\n  ')}`);
         pair = undefined; // start the next one from a fresh pair
       }
     }
-    console.log(`merge random suite: ${SEQUENCES} sequences, ${conflicts} conflicts resolved, ${oracle.resyncs} times the two Anki clients themselves ended different, ${repairedLikeAnki.length} where Anki's own sync result needed Check Database and the merge repaired it, ${failures.length} failed`);
-    for (const s of repairedLikeAnki) console.log(`  ${s}`);
+    console.log(`merge random suite: ${SEQUENCES} sequences, ${conflicts} conflicts resolved, ${oracle.resyncs} times the two Anki clients themselves ended different, ${repairedLikeAnki.length} where Anki's own sync result needed Check Database and the merge repaired it, ${sameAsAnki.length} where both results need the same Check Database fix, ${failures.length} failed`);
+    for (const s of [...repairedLikeAnki, ...sameAsAnki]) console.log(`  ${s}`);
     expect(failures).toEqual([]);
   });
 });

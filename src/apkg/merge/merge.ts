@@ -8,7 +8,7 @@
  * config).
  *
  * Pure data: three files in, one file out. The result is written to `<out>.tmp-<random>`,
- * checked with `pragma integrity_check`, fsynced and renamed over `out`; on any error nothing is
+ * checked with `pragma quick_check`, fsynced and renamed over `out`; on any error nothing is
  * left behind and the inputs are never touched.
  */
 import { closeSync, copyFileSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync } from 'node:fs';
@@ -17,9 +17,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeError } from '../../errors/define.js';
 import { MergeErrors } from '../../errors/codes/merge.js';
+import { GeneralErrors } from '../../errors/codes/general.js';
 import { translateSqliteError, type CollectionDb } from '../sqlite.js';
 import { attach, openResult, readCol, refuseCode, selfContainedCopy, type ColRow, type Role } from './inputs.js';
-import { CARDS, NOTES, applyRows, diffRevlog, diffRows, mergeGraves, mergeRevlog } from './rows.js';
+import { CARDS, NOTES, applyRows, collectNewRevlog, diffRows, mergeGraves, mergeRevlog } from './rows.js';
 import { DECKS, DECK_CONFIGS, NOTETYPES, configLostFromPhone, mergeObjects, mergeTags } from './objects.js';
 import { ensureSchema18 } from './schema.js';
 import { addMissingParentDecks } from './repair.js';
@@ -27,6 +28,13 @@ import type { Conflict, MergeOptions, MergeReport, ObjectKind, Side, SideReport 
 
 export function mergeCollections(opts: MergeOptions): MergeReport {
   const started = performance.now();
+  const timings: Record<string, number> = {};
+  let mark = started;
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = Math.round(t - mark);
+    mark = t;
+  };
   const listLimit = opts.maxListedConflicts ?? 200;
   const out = path.resolve(opts.out);
   const tmpOut = `${out}.tmp-${randomBytes(6).toString('hex')}`;
@@ -39,6 +47,7 @@ export function mergeCollections(opts: MergeOptions): MergeReport {
     const phone = ensureSchema18(copyInput(opts.phone, path.join(scratch, 'phone.anki2')), 'phone', scratch);
     const desktopCopy = ensureSchema18(copyInput(opts.desktop, path.join(scratch, 'desktop.anki2')), 'desktop', scratch);
     renameOrCopy(desktopCopy, tmpOut);
+    lap('copyInputs');
     const desktop = opts.desktop;
     db = openResult(tmpOut);
     attach(db, base, 'base');
@@ -55,8 +64,9 @@ export function mergeCollections(opts: MergeOptions): MergeReport {
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
     const nowMs = opts.now ?? Date.now();
-    const body = () => runMerge(db as CollectionDb, listLimit, nowMs);
+    const body = () => runMerge(db as CollectionDb, listLimit, nowMs, lap);
     const partial = db.transaction(body)();
+    lap('commit');
 
     const col = {
       mod: Math.max(nowMs, cols.desktop.mod + 1, cols.phone.mod + 1),
@@ -73,17 +83,25 @@ export function mergeCollections(opts: MergeOptions): MergeReport {
       .get() as MergeReport['merged'];
     db.exec('DETACH DATABASE o; DETACH DATABASE p');
     db.pragma('journal_mode = DELETE');
-    const check = db.pragma('integrity_check(20)', { simple: false }) as Array<Record<string, string>>;
+    // quick_check: every page, record and constraint, in linear time (integrity_check also
+    // cross-checks each index against its table, O(n log n): the tests run it on every result).
+    const check = db.pragma('quick_check(20)', { simple: false }) as Array<Record<string, string>>;
     const lines = check.map((r) => Object.values(r)[0] ?? '');
     if (!(lines.length === 1 && lines[0] === 'ok')) throw makeError(MergeErrors.RESULT_INVALID, { reason: lines.join('; ').slice(0, 500) });
+    lap('quickCheck');
     db.close();
     db = undefined;
     fsyncFile(tmpOut);
     renameSync(tmpOut, out);
     fsyncFile(path.dirname(out));
-    return { ...partial, merged, col, durationMs: Math.round(performance.now() - started) };
+    lap('write');
+    return { ...partial, merged, col, durationMs: Math.round(performance.now() - started), timingsMs: timings };
   } catch (e) {
-    throw e instanceof Error && 'hint' in e ? e : translateSqliteError(e, opts.desktop);
+    if (e instanceof Error && 'hint' in e) throw e;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE')) throw translateSqliteError(e, opts.desktop);
+    if (typeof code === 'string' && code === 'ENOSPC') throw makeError(GeneralErrors.DISK_FULL, { path: out }, e);
+    throw makeError(GeneralErrors.INTERNAL, { reason: `merge failed: ${(e as Error)?.message ?? String(e)}` }, e);
   } finally {
     if (db?.open) db.close();
     rmSync(tmpOut, { force: true });
@@ -107,9 +125,9 @@ function checkMergeable(cols: Record<Role, ColRow>, opts: MergeOptions): void {
   }
 }
 
-type MergeCore = Omit<MergeReport, 'merged' | 'col' | 'durationMs'>;
+type MergeCore = Omit<MergeReport, 'merged' | 'col' | 'durationMs' | 'timingsMs'>;
 
-function runMerge(db: CollectionDb, listLimit: number, nowMs: number): MergeCore {
+function runMerge(db: CollectionDb, listLimit: number, nowMs: number, lap: (name: string) => void): MergeCore {
   const conflicts: Conflict[] = [];
   const byKind: MergeCore["conflictsByKind"] = {};
   let conflictCount = 0;
@@ -121,9 +139,11 @@ function runMerge(db: CollectionDb, listLimit: number, nowMs: number): MergeCore
   };
 
   // Measure each side against the base before main (the desktop's copy) changes.
-  const revlog = { desktop: diffRevlog(db, 'desktop'), phone: diffRevlog(db, 'phone') };
+  const revlog = { desktop: collectNewRevlog(db, 'desktop'), phone: collectNewRevlog(db, 'phone') };
+  lap('diffRevlog');
   const notes = diffRows(db, NOTES);
   const cards = diffRows(db, CARDS);
+  lap('diff');
 
   // Order as in a sync: deletions, then decks/presets/note types/tags/config, then rows.
   const decks = mergeObjects(db, DECKS);
@@ -137,12 +157,15 @@ function runMerge(db: CollectionDb, listLimit: number, nowMs: number): MergeCore
   const lostConfig = configLostFromPhone(db);
   record('config', lostConfig.length, lostConfig);
 
+  lap('objects');
   mergeRevlog(db);
+  lap('revlog');
   const n = applyRows(db, NOTES, listLimit);
   record('note', n.conflicts, n.listed);
   const c = applyRows(db, CARDS, listLimit);
   record('card', c.conflicts, c.listed);
   mergeGraves(db);
+  lap('notesCards');
 
   const side = (s: Side): SideReport => ({
     notesAdded: notes[s].added,

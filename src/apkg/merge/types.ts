@@ -81,4 +81,6 @@ export interface MergeReport {
   /** The col fields written into the merged file. */
   col: { mod: number; scm: number; usn: number; ls: number };
   durationMs: number;
+  /** Where the time went (copyInputs, diff…, quickCheck, write), for logs and the bench. */
+  timingsMs: Record<string, number>;
 }
