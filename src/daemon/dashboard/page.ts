@@ -11,7 +11,7 @@ export function dashboardPage(session: { csrf: string } | undefined): string {
   const head =
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    '<title>ankibridge</title><link rel="stylesheet" href="/dashboard/app.css">';
+    '<title>ankibridge</title><link rel="icon" href="/dashboard/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/dashboard/app.css">';
   if (!session) {
     return (
       head +
@@ -37,3 +37,8 @@ export function dashboardPage(session: { csrf: string } | undefined): string {
     '</body></html>'
   );
 }
+
+/** The page's icon (the tray's idle disc), so the browser does not ask for a missing /favicon.ico. */
+export const DASHBOARD_ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#2e7d32"/>' +
+  '<path d="M9 16.5l5 5 9-10.5" fill="none" stroke="#fff" stroke-width="4.4" stroke-linecap="round" stroke-linejoin="round"/></svg>';

@@ -184,13 +184,18 @@ export const DASHBOARD_JS = String.raw`
   function render() {
     setStatus(statusText());
     var dBox = document.getElementById('decisions');
+    // Live updates rebuild the cards: keep the keyboard focus where it was.
+    var hadFocus = document.activeElement && dBox.contains(document.activeElement) ? document.activeElement.id : '';
     dBox.replaceChildren();
     if (!state.decisions.length) dBox.appendChild(el('p', { class: 'muted', text: 'No phone needs a decision.' }));
-    state.decisions.forEach(function (d) { dBox.appendChild(decisionCard(d)); });
-    if (focusId && !focused) {
-      var target = document.getElementById('decision-' + focusId);
-      if (target) { focused = true; target.classList.add('focused'); target.scrollIntoView({ block: 'start' }); target.focus(); }
-    }
+    state.decisions.forEach(function (d) {
+      var card = decisionCard(d);
+      if (focusId && d.id === focusId) card.classList.add('focused');
+      dBox.appendChild(card);
+    });
+    var target = focusId ? document.getElementById('decision-' + focusId) : null;
+    if (target && !focused) { focused = true; target.scrollIntoView({ block: 'start' }); target.focus(); }
+    else if (hadFocus && document.getElementById(hadFocus)) document.getElementById(hadFocus).focus();
     var jBox = document.getElementById('jobs');
     jBox.replaceChildren();
     var active = state.status.jobs.active;

@@ -5,7 +5,7 @@ import type { RouteSpec } from '../route-table.js';
 import { DASHBOARD_CSP } from '../security.js';
 import { readCookie, SESSION_COOKIE } from '../sessions.js';
 import { EMPTY_BODY } from './schemas.js';
-import { dashboardPage } from '../../dashboard/page.js';
+import { DASHBOARD_ICON_SVG, dashboardPage } from '../../dashboard/page.js';
 import { DASHBOARD_JS } from '../../dashboard/script.js';
 import { DASHBOARD_CSS } from '../../dashboard/style.js';
 
@@ -44,6 +44,15 @@ export function dashboardRoutes(ctx: ApiContext): RouteSpec[] {
       summary: "The dashboard's script (static; holds nothing private).",
       success: { status: 200, description: 'JavaScript.', mediaType: 'text/javascript', schema: { type: 'string' } },
       handler: async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(DASHBOARD_JS),
+    },
+    {
+      method: 'GET',
+      url: '/dashboard/icon.svg',
+      scope: 'none',
+      tag: 'dashboard',
+      summary: "The dashboard's icon (static).",
+      success: { status: 200, description: 'SVG.', mediaType: 'image/svg+xml', schema: { type: 'string' } },
+      handler: async (_req, reply) => reply.type('image/svg+xml').send(DASHBOARD_ICON_SVG),
     },
     {
       method: 'GET',
