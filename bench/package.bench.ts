@@ -87,9 +87,9 @@ try {
   }
   const best = (xs: number[]): number => Math.min(...xs);
   const row = (what: string, ours: number[], anki: number[], rss: number): string =>
-    `${what.padEnd(34)} ${`${best(ours)} ms`.padStart(10)} ${`${best(anki)} ms`.padStart(10)} ${(best(ours) / best(anki)).toFixed(2).padStart(7)} ${`${rss} MB`.padStart(10)}   runs: ours ${ours.join('/')}, Anki ${anki.join('/')}`;
+    `${what.padEnd(42)} ${`${best(ours)} ms`.padStart(10)} ${`${best(anki)} ms`.padStart(10)} ${(best(ours) / best(anki)).toFixed(2).padStart(7)} ${`${rss} MB`.padStart(10)}   runs: ours ${ours.join('/')}, Anki ${anki.join('/')}`;
   console.log('');
-  console.log(`${'operation (best of ' + rounds + ')'.padEnd(34)} ${'ours'.padStart(10)} ${'Anki'.padStart(10)} ${'ratio'.padStart(7)} ${'peak RSS'.padStart(10)}`);
+  console.log(`${`operation (best of ${rounds})`.padEnd(42)} ${'ours'.padStart(10)} ${'Anki'.padStart(10)} ${'ratio'.padStart(7)} ${'peak RSS'.padStart(10)}`);
   console.log(row('export colpkg (latest, fsync)', runs.ourExport, runs.ankiExport, exportRss));
   console.log(row('import colpkg (media fsynced)', runs.ourImport, runs.ankiImport, importRss));
   console.log(row('import colpkg (no media fsync, as Anki)', runs.ourImportNoSync, runs.ankiImport, importRss));

@@ -7,3 +7,4 @@ export { openCollectionDb, unicaseExtensionPath, type CollectionDb, type OpenCol
 export { detectSchema, validateCollection, SCHEMA_MIN, SCHEMA_MAX } from './collection/schema.js';
 export { summarizeCollection, type CollectionSummary } from './collection/summary.js';
 export { fingerprintCollection, sameContent, type Fingerprint } from './collection/fingerprint.js';
+export { upgradeToSchema18, downgradeToSchema11 } from './collection/convert.js';

@@ -12,6 +12,9 @@ import { syncFiles, writeFileAtomic } from './write-file.js';
 import type { MediaEntryInfo } from './media-map.js';
 import type { ExtractMediaOptions } from './types.js';
 import { isNormalizedMediaName } from './media-name.js';
+import { asIoError } from './io-error.js';
+import { makeError } from '../../errors/define.js';
+import { PackageErrors } from '../../errors/codes/package.js';
 
 const CONCURRENCY = 4;
 
@@ -21,7 +24,9 @@ export async function extractMediaFiles(
   toDir: string,
   opts: ExtractMediaOptions = {},
 ): Promise<{ written: string[]; skipped: string[] }> {
-  await mkdir(toDir, { recursive: true });
+  await mkdir(toDir, { recursive: true }).catch((e: unknown) => {
+    throw asIoError(e, toDir, 'create the folder');
+  });
   const outcome: Array<'written' | 'skipped' | undefined> = new Array(entries.length);
   const total = entries.length;
   let done = 0;
@@ -34,7 +39,7 @@ export async function extractMediaFiles(
       const entry = entries[i] as MediaEntryInfo;
       try {
         // Names were checked when the map was read; checked again because this is where they hit the disk.
-        if (!isNormalizedMediaName(entry.name)) throw new Error(`unsafe media name ${entry.name}`);
+        if (!isNormalizedMediaName(entry.name)) throw makeError(PackageErrors.MEDIA_NAME_INVALID, { path: toDir, name: entry.name });
         const target = path.join(toDir, entry.name);
         if (opts.skipExistingSameContent && (await sameContent(target, entry))) {
           outcome[i] = 'skipped';
@@ -54,8 +59,12 @@ export async function extractMediaFiles(
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));
   const written = entries.filter((_, i) => outcome[i] === 'written').map((e) => e.name);
   const skipped = entries.filter((_, i) => outcome[i] === 'skipped').map((e) => e.name);
-  if (failure !== undefined) throw failure;
-  if (opts.durable ?? true) await syncFiles(written.map((n) => path.join(toDir, n)), toDir);
+  if (failure !== undefined) throw asIoError(failure, toDir, 'write media into');
+  if (opts.durable ?? true) {
+    await syncFiles(written.map((n) => path.join(toDir, n)), toDir).catch((e: unknown) => {
+      throw asIoError(e, toDir, 'save media in');
+    });
+  }
   return { written, skipped };
 }
 

@@ -13,6 +13,7 @@ import { makePrivateDir } from './private-dir.js';
 import type { OpenedPackage, OpenPackageOptions } from './types.js';
 import { openZipPackage } from './zip-package.js';
 import { readMagic } from './zip-reader.js';
+import { asIoError } from './io-error.js';
 
 export async function openPackage(file: string, opts: OpenPackageOptions = {}): Promise<OpenedPackage> {
   const limits = resolveLimits(opts.limits);
@@ -21,14 +22,18 @@ export async function openPackage(file: string, opts: OpenPackageOptions = {}): 
     throw makeError(GeneralErrors.IO, { operation: 'read', path: file, reason: e.message }, e);
   });
   if (!st.isFile()) throw makeError(PackageErrors.NOT_A_PACKAGE, { path: file });
-  const magic = await readMagic(file);
+  const magic = await readMagic(file).catch((e: unknown) => {
+    throw asIoError(e, file, 'read');
+  });
   const kind = magic.toString('latin1', 0, 16) === 'SQLite format 3\0' ? 'sqlite' : magic.toString('latin1', 0, 2) === 'PK' ? 'zip' : 'other';
   if (kind === 'other') throw makeError(PackageErrors.NOT_A_PACKAGE, { path: file });
-  const dir = await makePrivateDir(opts.tmpDir);
+  const dir = await makePrivateDir(opts.tmpDir).catch((e: unknown) => {
+    throw asIoError(e, opts.tmpDir ?? 'the temporary folder', 'create a folder in');
+  });
   try {
     return kind === 'zip' ? await openZipPackage(file, dir, limits) : await openBareCollection(file, dir);
   } catch (e) {
     await dir.remove();
-    throw e;
+    throw asIoError(e, file, 'unpack');
   }
 }

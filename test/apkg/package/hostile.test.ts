@@ -166,6 +166,18 @@ describe('zip container', () => {
   });
 });
 
+describe('file-system trouble', () => {
+  it('a missing temp folder or an unwritable media folder is a catalogued I/O error, nothing left behind', async () => {
+    const pkgFile = `${F}anki-pylib-media.apkg`;
+    await expect(openPackage(pkgFile, { tmpDir: path.join(root, 'no-such-dir') })).rejects.toMatchObject({ code: 'ANKIBRIDGE_ERR_GENERAL_FILE_NOT_FOUND' });
+    const p = await openPackage(pkgFile);
+    const blocker = path.join(root, 'a-file');
+    writeFileSync(blocker, 'x');
+    await expect(p.extractMedia(path.join(blocker, 'media'))).rejects.toMatchObject({ code: expect.stringMatching(/^ANKIBRIDGE_ERR_GENERAL_(IO|FILE_NOT_FOUND)$/) });
+    await p.dispose();
+  });
+});
+
 describe('package structure', () => {
   it('refuses an unknown (too new) meta version, and unreadable meta', async () => {
     expect(await failureOf(replace(latest, 'meta', Buffer.from([0x08, 0x04])))).toBe(P('TOO_NEW'));
