@@ -18,6 +18,7 @@ const ZIP64_RESERVE_ABOVE = 0xf0000000;
 const MAX_IN_FLIGHT = 16 * 2 ** 20;
 /** Entries up to this size (after compression) are held in memory until complete. */
 const BUFFER_LIMIT = 8 * 2 ** 20;
+const BATCH_BYTES = 4 * 2 ** 20;
 
 interface WrittenEntry {
   name: Buffer;
@@ -48,6 +49,9 @@ export class ZipWriter {
   private digest: string | undefined;
   /** Start of a streamed entry whose bytes are hashed only once it is complete and patched. */
   private unhashedFrom: number | null = null;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private batchAt = 0;
 
   constructor(private readonly fh: FileHandle, now = new Date()) {
     this.dosTime = (now.getHours() << 11) | (now.getMinutes() << 5) | Math.floor(now.getSeconds() / 2);
@@ -114,6 +118,8 @@ export class ZipWriter {
     if (!zip64Local && (compressed > MAX32 || uncompressed > MAX32)) {
       throw new Error(`entry ${name} grew past 4 GiB without a ZIP64 header`);
     }
+    // The placeholder header must be written before its patch (both target the same bytes).
+    await this.drain();
     const fix = Buffer.alloc(12);
     fix.writeUInt32LE(crc >>> 0, 0);
     fix.writeUInt32LE(zip64Local ? MAX32 : compressed, 4);
@@ -185,21 +191,50 @@ export class ZipWriter {
 
   /** Waits for every write in flight and rethrows the first failure. */
   async drain(): Promise<void> {
+    this.flushBatch();
     while (this.pending.length > 0) await this.pending.shift();
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Sequential bytes are gathered and written with one writev per BATCH_BYTES: fewer, larger
+   * writes (headers and small media would otherwise cost a thread-pool round trip each).
+   */
   private write(buf: Buffer): void {
     if (this.unhashedFrom === null) this.hash.update(buf);
-    const at = this.pos;
+    if (this.batch.length === 0) this.batchAt = this.pos;
+    this.batch.push(buf);
+    this.batchBytes += buf.length;
     this.pos += buf.length;
-    this.writeAt(buf, at);
+    if (this.batchBytes >= BATCH_BYTES) this.flushBatch();
+  }
+
+  private flushBatch(): void {
+    if (this.batch.length === 0) return;
+    if (this.failure) throw this.failure;
+    const bufs = this.batch;
+    const bytes = this.batchBytes;
+    const at = this.batchAt;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.inFlight += bytes;
+    const p = writevAll(this.fh, bufs, at)
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          this.failure ??= e;
+        },
+      )
+      .finally(() => {
+        this.inFlight -= bytes;
+      });
+    this.pending.push(p);
   }
 
   /** Writes, then waits only for the oldest writes until the bytes in flight are under the cap. */
   private async writeBounded(buf: Buffer): Promise<void> {
     this.write(buf);
-    while (this.inFlight > MAX_IN_FLIGHT && this.pending.length > 0) await this.pending.shift();
+    while (this.inFlight + this.batchBytes > MAX_IN_FLIGHT && this.pending.length > 0) await this.pending.shift();
     if (this.failure) throw this.failure;
   }
 
@@ -283,4 +318,20 @@ function centralHeader(e: WrittenEntry, time: number, date: number): Buffer {
 function writeUInt64LE(buf: Buffer, value: number, at: number): void {
   buf.writeUInt32LE(value % 2 ** 32, at);
   buf.writeUInt32LE(Math.floor(value / 2 ** 32), at + 4);
+}
+
+/** writev until every byte is written (a short write is possible for large vectors). */
+async function writevAll(fh: FileHandle, bufs: Buffer[], at: number): Promise<void> {
+  let pos = at;
+  let rest = bufs;
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, pos);
+    pos += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= (rest[0] as Buffer).length) {
+      skip -= (rest[0] as Buffer).length;
+      rest = rest.slice(1);
+    }
+    if (skip > 0 && rest.length > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
+  }
 }
