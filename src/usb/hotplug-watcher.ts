@@ -43,6 +43,8 @@ export interface HotplugWatcherOptions {
   readonly settleMs?: number;
   /** For tests: pretend the sysfs root is elsewhere (e.g. an empty folder = no USB bus). */
   readonly sysfsRoot?: string;
+  /** For tests: a stand-in for node-usb (the debounce logic is tested with scripted events). */
+  readonly usbLib?: UsbLib;
 }
 
 const HUB_CLASS = 0x09;
@@ -71,7 +73,9 @@ export class HotplugWatcher extends EventEmitter<{ phone: [PhoneEvent]; status: 
 
   /** Starts watching; resolves with the status once the devices already present are known. */
   async start(): Promise<WatcherStatus> {
-    const access: UsbAccess = await loadUsb(this.options.sysfsRoot === undefined ? {} : { sysfsRoot: this.options.sysfsRoot });
+    const access: UsbAccess = this.options.usbLib
+      ? { ok: true, lib: this.options.usbLib }
+      : await loadUsb(this.options.sysfsRoot === undefined ? {} : { sysfsRoot: this.options.sysfsRoot });
     if (this.disposed) return { usable: false, reason: 'the watcher was stopped' };
     if (!access.ok) return this.setStatus({ usable: false, reason: access.reason });
     this.lib = access.lib;

@@ -22,7 +22,7 @@ beforeAll(async () => {
   lab = await startLab();
   driver = await startDriver(lab);
   console.log(`lab: guest ready in ${(lab.bootMs / 1000).toFixed(1)} s`);
-});
+}, 1_500_000); // may first wait for another lab file to finish: one guest at a time
 
 afterAll(async () => {
   await driver?.stop();

@@ -18,7 +18,7 @@ beforeAll(async () => {
   lab = await startLab();
   driver = await startDriver(lab);
   await lab.run(SIZES.map((n) => `head -c ${n} /dev/urandom > /tmp/src-${n}.bin`).join(' && '));
-});
+}, 1_500_000); // may first wait for another lab file to finish: one guest at a time
 
 afterAll(async () => {
   await driver?.stop();

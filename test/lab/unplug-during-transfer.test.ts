@@ -29,7 +29,7 @@ beforeAll(async () => {
   driver = await startDriver(lab);
   await lab.run(`head -c ${SEND_SIZE} /dev/urandom > /tmp/new.colpkg`);
   newSha = await driver.value<string>('local.sha256', { path: '/tmp/new.colpkg' });
-});
+}, 1_500_000); // may first wait for another lab file to finish: one guest at a time
 
 afterAll(async () => {
   await driver?.stop();

@@ -42,6 +42,8 @@ export interface SessionOptions {
    * (the lab phone) keeps only 512 KiB per transfer and aborts on larger ones; phones do not care.
    */
   readonly outChunk?: number;
+  /** OUT transfers kept in flight during a data phase. */
+  readonly outDepth?: number;
 }
 
 interface Response {
@@ -63,6 +65,7 @@ export class MtpSession {
   private readonly inChunk: number;
   private readonly inDepth: number;
   private readonly outChunk: number;
+  private readonly outDepth: number;
   deviceInfo!: DeviceInfo;
 
   private constructor(readonly pipe: MtpPipe, opts: SessionOptions) {
@@ -72,6 +75,7 @@ export class MtpSession {
     this.inChunk = Math.max(mps, Math.floor((opts.inChunk ?? 4 << 20) / mps) * mps);
     this.inDepth = Math.max(1, opts.inDepth ?? 2);
     this.outChunk = opts.outChunk ?? 512 * 1024;
+    this.outDepth = Math.max(1, opts.outDepth ?? 2);
   }
 
   /** Opens session 1 (closing a stale one left by a crashed program) and reads DeviceInfo. */
@@ -250,32 +254,43 @@ export class MtpSession {
     encodeDataHeader(op, tid, src.size).copy(buf, 0);
     let fill = HEADER_SIZE;
     let sent = 0;
-    let inflight: Promise<void> | null = null;
+    // several transfers in flight (in order, each with its own buffer) while the next one fills
+    const inflight: Array<Promise<void>> = [];
     const flush = async (): Promise<void> => {
       const out = buf.subarray(0, fill);
-      // one transfer in flight while the next buffer fills
-      if (inflight) await inflight;
-      inflight = this.pipe.bulkOut(out, this.dataTimeoutMs);
+      if (inflight.length >= this.outDepth) await inflight.shift();
+      const p = this.pipe.bulkOut(out, this.dataTimeoutMs);
+      p.catch(() => undefined);
+      inflight.push(p);
       sent += fill;
       buf = Buffer.allocUnsafe(Math.min(this.outChunk, Math.max(1, total - sent)));
       fill = 0;
     };
+    const drain = async (): Promise<void> => {
+      // settle every transfer before reporting the first failure
+      const results = await Promise.allSettled(inflight.splice(0));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
     let got = 0;
-    for await (const chunk of src.chunks) {
-      let c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      got += c.length;
-      if (got > src.size) throw new ContainerFormatError(`the data source gave more than the ${src.size} bytes announced`);
-      while (c.length > 0) {
-        const n = Math.min(c.length, buf.length - fill);
-        c.copy(buf, fill, 0, n);
-        fill += n;
-        c = c.subarray(n);
-        if (fill === buf.length) await flush();
+    try {
+      for await (const chunk of src.chunks) {
+        let c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        got += c.length;
+        if (got > src.size) throw new ContainerFormatError(`the data source gave more than the ${src.size} bytes announced`);
+        while (c.length > 0) {
+          const n = Math.min(c.length, buf.length - fill);
+          c.copy(buf, fill, 0, n);
+          fill += n;
+          c = c.subarray(n);
+          if (fill === buf.length) await flush();
+        }
       }
+      if (got !== src.size) throw new ContainerFormatError(`the data source gave ${got} of the ${src.size} bytes announced`);
+      if (fill > 0) await flush();
+    } finally {
+      await drain();
     }
-    if (got !== src.size) throw new ContainerFormatError(`the data source gave ${got} of the ${src.size} bytes announced`);
-    if (fill > 0) await flush();
-    if (inflight) await inflight;
     // a transfer that ends exactly on a packet boundary needs a zero-length packet to end it
     if (total % this.pipe.maxPacketSize === 0) await this.pipe.bulkOut(new Uint8Array(0), this.dataTimeoutMs);
   }

@@ -40,6 +40,7 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
         resources: process.getActiveResourcesInfo(),
         heapUsed: process.memoryUsage().heapUsed,
         rss: process.memoryUsage().rss,
+        maxRssKiB: process.resourceUsage().maxRSS,
         usbListeners: usbLib ? usbLib.listenerCount('attach') + usbLib.listenerCount('detach') : -1,
         watcherListeners: watcher.listenerCount('phone'),
       };
@@ -53,6 +54,8 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
         ...(a.dataTimeoutMs ? { dataTimeoutMs: Number(a.dataTimeoutMs) } : {}),
         ...(a.inDepth ? { inDepth: Number(a.inDepth) } : {}),
         ...(a.inChunk ? { inChunk: Number(a.inChunk) } : {}),
+        ...(a.outChunk ? { outChunk: Number(a.outChunk) } : {}),
+        ...(a.outDepth ? { outDepth: Number(a.outDepth) } : {}),
       });
       const info = phone.session.deviceInfo;
       return { manufacturer: info.manufacturer, model: info.model, serial: info.serialNumber, canRename: phone.canRename, storageId: phone.session && (phone as unknown as { storageId: number }).storageId, operations: [...info.operations].map((o) => o.toString(16)) };
