@@ -195,6 +195,8 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     const r = await sync.run();
     expect(r).toMatchObject({ media: { downloaded: 1, deletedLocally: 1, uploaded: 2, deletedOnServer: 1 } });
     expect(existsSync(path.join(oursMedia, start[0]!.name))).toBe(false);
+    // a file deleted on the server is moved to media.trash here, as Anki does, not destroyed
+    expect(existsSync(path.join(dir, 'm-ours', 'media.trash', start[0]!.name))).toBe(true);
 
     await peer.sync({ path: theirs, ...auth, media: true });
     const a = (await peer.dump(ours)).media;

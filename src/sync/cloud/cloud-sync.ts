@@ -167,6 +167,9 @@ export class CloudSync {
         result = { kind: 'noChanges' };
       } else if (decision.kind === 'normal' && existsSync(this.opts.collectionPath)) {
         const db = openCollectionDb(this.opts.collectionPath);
+        // as Anki does: once the sync transaction starts, no other program (Anki Desktop opened
+        // meanwhile) can read or write the collection until we close it
+        db.pragma('locking_mode = EXCLUSIVE');
         try {
           const stats = await normalSync(t, db, local, remote, {
             ...(run.signal ? { signal: run.signal } : {}),

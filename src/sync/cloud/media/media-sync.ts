@@ -52,6 +52,20 @@ function safeName(name: string): boolean {
   );
 }
 
+function moveToTrash(dir: string, name: string): void {
+  const file = path.join(dir, name);
+  if (!existsSync(file)) return;
+  const trash = path.join(path.dirname(dir), 'media.trash');
+  mkdirSync(trash, { recursive: true });
+  let target = path.join(trash, name);
+  if (existsSync(target)) target = path.join(trash, `${Date.now()}-${name}`);
+  try {
+    renameSync(file, target);
+  } catch {
+    rmSync(file, { force: true });
+  }
+}
+
 export async function syncMedia(
   t: SyncTransport,
   collectionPath: string,
@@ -128,8 +142,9 @@ async function fetchChanges(
         if (localSha === '') {
           if (local) mdb.remove(r.name);
         } else if (!pending) {
-          // deleted on the server and unchanged here: delete here too (doc §6.2)
-          rmSync(path.join(dir, r.name), { force: true });
+          // deleted on the server and unchanged here: delete here too (doc §6.2) — into
+          // media.trash beside the media folder, as Anki does, never straight to oblivion
+          moveToTrash(dir, r.name);
           mdb.remove(r.name);
           result.deletedLocally++;
         }
