@@ -10,6 +10,7 @@ import { CloudErrors } from './codes/cloud.js';
 import { CollectionErrors } from './codes/collection.js';
 import { MergeErrors } from './codes/merge.js';
 import { DecisionErrors } from './codes/decision.js';
+import { UsbSyncErrors } from './codes/usbsync.js';
 
 /**
  * The whole catalogue: every error the program can show. Each room declares its own group in
@@ -28,6 +29,7 @@ export const ERROR_GROUPS: ReadonlyArray<{ readonly room: string; readonly error
   { room: 'collection', errors: CollectionErrors },
   { room: 'merge', errors: MergeErrors },
   { room: 'decision', errors: DecisionErrors },
+  { room: 'usbsync', errors: UsbSyncErrors },
 ];
 
 export function allErrors(): Array<ErrorSpec & { code: string; room: string }> {
