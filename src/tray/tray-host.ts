@@ -131,13 +131,23 @@ export async function startTrayHost(opts: {
     return { ok: false, reason: outcome };
   }
   ready = true;
+  const sent = new WeakMap<TrayItem, string>();
+  for (const it of flatten(opts.menu.items)) sent.set(it, JSON.stringify([it.title, it.enabled, it.hidden, it.checked]));
   await tray.onClick((ev: { item: unknown }) => opts.onClick(ev.item as unknown as TrayItem));
   return {
     ok: true,
     tray: {
       pid: tray.process?.pid,
       update(menu) {
+        // The Linux helper takes only the icon and tooltip from 'update-menu'; items change
+        // through 'update-item' (by the id systray2 gave each item at start).
         void tray.sendAction({ type: 'update-menu', menu: menu as never }).catch(() => undefined);
+        for (const it of flatten(menu.items)) {
+          const key = JSON.stringify([it.title, it.enabled, it.hidden, it.checked]);
+          if (sent.get(it) === key) continue;
+          sent.set(it, key);
+          void tray.sendAction({ type: 'update-item', item: it as never }).catch(() => undefined);
+        }
       },
       async close() {
         ready = false;
@@ -150,4 +160,8 @@ export async function startTrayHost(opts: {
       },
     },
   };
+}
+
+function flatten(items: TrayItem[]): TrayItem[] {
+  return items.flatMap((it) => [it, ...flatten(it.items ?? [])]);
 }

@@ -8,6 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startFaceDaemon, type FaceDaemon } from './support/face-daemon.js';
 
+// Code inside page.evaluate runs in the browser; this project compiles without the DOM library.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any, MutationObserver: any;
+type HTMLProgressElement = { value: number };
+
 const ART = 'test-artifacts/face';
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -84,7 +84,7 @@ export async function startDesktop(): Promise<DesktopEnv> {
     await waitFor('trayer', 10_000, () => run('xwininfo', ['-root', '-tree']).includes('("panel" "trayer")'));
     // 4. dunst, with a dmenu stand-in so a test can pick any action from its context menu.
     const dmenu = path.join(dir, 'fake-dmenu.sh');
-    writeFileSync(dmenu, `#!/bin/sh\nk=$(cat "${path.join(dir, 'pick')}" 2>/dev/null); in=$(cat); [ -n "$k" ] && printf '%s\\n' "$in" | grep -m1 -- ",$k]\$"\nexit 0\n`);
+    writeFileSync(dmenu, `#!/bin/sh\nk=$(cat "${path.join(dir, 'pick')}" 2>/dev/null); in=$(cat); [ -n "$k" ] && printf '%s\\n' "$in" | grep -m1 -- ",$k]$"\nexit 0\n`);
     chmodSync(dmenu, 0o755);
     const dunstrc = path.join(dir, 'dunstrc');
     writeFileSync(dunstrc, `[global]\n    font = DejaVu Sans 10\n    origin = top-right\n    offset = 10x50\n    width = 360\n    show_indicators = yes\n    dmenu = ${dmenu}\n    mouse_left_click = do_action, close_current\n`);
