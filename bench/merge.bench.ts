@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       ms: number;
       peakRssBytes: number;
       rssBeforeBytes: number;
-      report: { desktop: object; phone: object; conflictCount: number; merged: object };
+      report: { desktop: object; phone: object; conflictCount: number; merged: object; timingsMs: object };
     };
 
     // The same edits through the server: A, B, A (normal syncs), timed, RSS sampled.
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     console.log(`report: desktop ${JSON.stringify(m.report.desktop)}`);
     console.log(`        phone ${JSON.stringify(m.report.phone)}`);
     console.log(`        conflicts ${m.report.conflictCount}, merged ${JSON.stringify(m.report.merged)}`);
+    console.log(`merge phases (ms): ${JSON.stringify(m.report.timingsMs)}`);
     console.log(`real Anki check of the merged file: ${check.ok ? 'clean' : check.problems.join('; ')}`);
     console.log(`real Anki check of Anki's own sync result: ${syncedCheck.ok ? 'clean' : syncedCheck.problems.join('; ')}`);
     if (!check.ok) process.exitCode = 1;
