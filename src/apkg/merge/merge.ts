@@ -38,7 +38,7 @@ export function mergeCollections(opts: MergeOptions): MergeReport {
   const listLimit = opts.maxListedConflicts ?? 200;
   const out = path.resolve(opts.out);
   const tmpOut = `${out}.tmp-${randomBytes(6).toString('hex')}`;
-  const scratch = mkdtempSync(path.join(tmpdir(), 'ankibridge-merge-'));
+  const scratch = mkdtempSync(path.join(opts.tmpDir ?? tmpdir(), 'ankibridge-merge-'));
   let db: CollectionDb | undefined;
   try {
     // Private, self-contained copies of all three (a WAL sidecar is folded in); the result

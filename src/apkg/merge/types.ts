@@ -21,6 +21,11 @@ export interface MergeOptions {
    * the one read after the last push). Defaults: the base's scm for both.
    */
   expectedScm?: Partial<Record<Side, number>>;
+  /**
+   * Folder for the private copies of the three inputs (about 3 × the collection size while the
+   * merge runs). Default: the OS temp folder; on a small tmpfs give a folder on disk.
+   */
+  tmpDir?: string;
   /** Clock for the merged col.mod, ms (tests). Default Date.now(). */
   now?: number;
   /** At most this many conflicts are listed one by one in the report (all are counted). Default 200. */
