@@ -114,6 +114,27 @@ describe('tray and notifications under Xvfb (trayer, dunst)', () => {
     expect(Number(desk.run('dunstctl', ['count', 'displayed']).trim())).toBe(0);
   });
 
+  it('an overwrite from the tray menu sits behind a confirm submenu that shows the guard; confirming runs it as a tray job', async () => {
+    const c = desk.trayIconCentre() as { x: number; y: number };
+    desk.run('xdotool', ['mousemove', String(c.x), String(c.y), 'click', '1']);
+    await new Promise((r) => setTimeout(r, 600));
+    // Insensitive items (status, phone header, summary) are skipped: Sync now, Sync both, Copy phone → desktop…, Copy desktop → phone…
+    desk.run('xdotool', ['key', 'Down', 'Down', 'Down', 'Down', 'Right']);
+    await new Promise((r) => setTimeout(r, 600));
+    desk.shot(`${ART}/tray-confirm-submenu.png`);
+    expect((await fd.api<{ jobs: unknown[] }>('GET', '/api/v1/jobs')).body.jobs.filter((j) => (j as { kind: string }).kind === 'usb.push')).toEqual([]);
+    desk.run('xdotool', ['key', 'Down', 'Return']);
+    const job = await until('the confirmed push from the tray', 10_000, async () => {
+      const r = await fd.api<{ jobs: Array<{ kind: string; origin: string; state: string; params: { confirm?: boolean } }> }>('GET', '/api/v1/history');
+      return r.body.jobs.find((j) => j.kind === 'usb.push' && j.state === 'succeeded');
+    });
+    expect(job).toMatchObject({ origin: 'tray', params: { confirm: true } });
+    // The overwritten phone was backed up first (real backup store).
+    const backups = await fd.api<{ backups: Array<{ reason: string; collection: string }> }>('GET', '/api/v1/backups');
+    expect(backups.body.backups.some((b) => b.collection === 'phone')).toBe(true);
+    fd.phone.reset();
+  });
+
   it('the notification\'s "Sync both" button starts the merge through the orchestrator; the icon goes back to idle', async () => {
     // A fresh face (as after a daemon restart) asks again when the phone is plugged in.
     await face.dispose();

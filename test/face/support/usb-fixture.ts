@@ -107,7 +107,15 @@ export class FixturePhone implements DecisionSource {
   readonly deviceId = 'R58N12ABCDE';
   readonly deviceLabel = 'Pixel 7 (AnkiDroid 2.19)';
 
-  constructor(readonly files: FixtureFiles) {}
+  constructor(readonly files: FixtureFiles) {
+    for (const f of [files.base, files.desktop, files.phone]) copyCollection(f, `${f}.orig`);
+  }
+
+  /** Puts the three collections back as they were made (for a second scenario on the same daemon). */
+  reset(): void {
+    for (const f of [this.files.base, this.files.desktop, this.files.phone]) copyCollection(`${f}.orig`, f);
+    this.changed();
+  }
 
   plug(): void {
     this.plugged = true;
