@@ -138,22 +138,22 @@ try {
   const big = path.join(dir, 'big', 'collection.anki2');
   const [, tGen] = await timed(() => peer.createCollection({ path: big, notes: 30_000, seed: 2, reviews: 200_000, decks: 10, days: 365, noteTypes: ['basic'] }));
   {
-    // pad the second field of each note with base64 noise (compresses like real text would not:
-    // a worst case for the transfer) until the file is ~TARGET_MB: one pass to measure, one to fit
+    // pad the second field of some notes with 50 KB of base64 noise (a worst case for the
+    // transfer: it hardly compresses) until the file is ~TARGET_MB. Large values sit in full
+    // overflow pages, so the size grows linearly with the number of padded notes.
     const db = openCollectionDb(big);
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const base = statSync(big).size;
+    const EACH = 50_000;
     const ids = (db.prepare('SELECT id FROM notes').all() as { id: number }[]).map((r) => r.id);
+    const n = Math.max(0, Math.min(ids.length, Math.floor((TARGET_MB * 1048576 - base) / (EACH * 1.03))));
     const upd = db.prepare('UPDATE notes SET flds = substr(flds, 1, instr(flds, char(31))) || ? WHERE id = ?');
-    const pad = (per: number): number => {
-      db.transaction(() => {
-        for (const id of ids) upd.run(randomBytes(Math.ceil((per * 3) / 4) + 3).toString('base64').slice(0, per), id);
-      })();
-      db.exec('VACUUM');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      return statSync(big).size;
-    };
-    const first = 1000;
-    const s1 = pad(first);
-    pad(Math.max(0, Math.floor(first + (TARGET_MB * 1048576 - s1) / ids.length)));
+    db.transaction(() => {
+      for (const id of ids.slice(0, n)) upd.run(randomBytes(Math.ceil((EACH * 3) / 4) + 3).toString('base64').slice(0, EACH), id);
+    })();
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
   }
   const bigSize = statSync(big).size;
