@@ -2,6 +2,7 @@
 // trayer as the tray host and dunst as the notification server, started and stopped here.
 // The daemon is real (real socket, real orchestrator); the phone is the USB stand-in over
 // collections made by real Anki (support/usb-fixture.ts). Screenshots in test-artifacts/face/.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,5 +158,13 @@ describe('tray and notifications under Xvfb (trayer, dunst)', () => {
     desk.shot(shot);
     const c = desk.trayIconCentre() as { x: number; y: number };
     expect(countColour(shot, c.x, c.y, 12, STATE_COLOURS.idle)).toBeGreaterThan(120);
+  });
+
+  it('leaves no tray helper or notify-send behind when the face is disposed', async () => {
+    const children = () => spawnSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((c) => /tray_linux|notify-send/.test(c));
+    expect(children().length).toBeGreaterThan(0); // the tray helper while the face is up
+    await face.dispose();
+    await until('the tray helper to exit', 5000, () => children().length === 0);
+    expect(children()).toEqual([]);
   });
 });
