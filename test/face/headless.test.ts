@@ -1,6 +1,6 @@
 // Headless start: the real `ankibridge daemon` process with no DISPLAY. It runs, its API answers,
 // and exactly one log line says the tray is off (and why); nothing of the tray is left running.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_ENTRY } from '../daemon/support/spawn-daemon.js';
@@ -53,6 +53,14 @@ describe('headless daemon (no display)', () => {
     lines = readFileSync(start.logFile, 'utf8').split('\n').filter((l) => /tray/i.test(l));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string).msg).toMatch(/^tray is off: no display \(DISPLAY and WAYLAND_DISPLAY are not set\); the daemon runs on without it/);
+    // `ankibridge dashboard --json`: a one-time sign-in link to this daemon's dashboard.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'dashboard', '--json'], { env, encoding: 'utf8' });
+    expect(cli.status).toBe(0);
+    const link = (JSON.parse(cli.stdout) as { url: string }).url;
+    expect(link).toMatch(new RegExp(`^${start.url}/dashboard/login\\?code=[A-Za-z0-9_-]{40,}$`));
+    const signIn = await fetch(link, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401); // once only
     // Still serving after that.
     expect((await fetch(`${start.url}/health`)).status).toBe(200);
     child.kill('SIGTERM');

@@ -15,6 +15,7 @@ import { registerService } from './service.js';
 import { registerDoctor } from './doctor.js';
 import { registerSync } from './sync.js';
 import { registerShutdown } from './shutdown.js';
+import { registerDashboard } from './dashboard.js';
 
 /** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
 export interface CliContext {
@@ -40,4 +41,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerDoctor,
   registerSync,
   registerShutdown,
+  registerDashboard,
 ];
