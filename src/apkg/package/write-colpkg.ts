@@ -80,12 +80,15 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     // Small files (most media) are read whole, one file ahead, so that reading the next file
     // overlaps hashing and compressing this one; large files stream.
     const mediaDir = a.mediaDir as string;
+    // Two read buffers, used in turn: file i+1 is read while file i is hashed, compressed and
+    // copied into the zip writer's own buffers (addEntry returns only after that copy).
+    const readBuffers: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
     // A read-ahead never rejects on its own (that would be an unhandled rejection if the loop
     // stopped first); its failure is rethrown when it is used.
     const readAhead = (i: number): Promise<{ data: Buffer | null } | { error: unknown }> => {
       const m = media[i];
       if (!m || m.size > SMALL_FILE) return Promise.resolve({ data: null });
-      return readSmallFile(path.join(mediaDir, m.name), m.size).then((data) => ({ data }), (error: unknown) => ({ error }));
+      return readSmallFile(path.join(mediaDir, m.name), m.size, readBuffers, i % 2).then((data) => ({ data }), (error: unknown) => ({ error }));
     };
     let pending = readAhead(0);
     for (const [i, m] of media.entries()) {
@@ -95,7 +98,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
       const whole = got.data;
       if (whole) {
         const sha1 = createHash('sha1').update(whole).digest();
-        await zip.addEntry(String(i), latest ? encoder.compressWhole(whole) : whole);
+        await zip.addEntry(String(i), latest ? encoder.compressToScratch(whole) : whole);
         entries.push({ name: m.name, size: whole.length, sha1 });
       } else {
         const hash = createHash('sha1');
@@ -142,16 +145,21 @@ const SMALL_FILE = 8 * 2 ** 20;
  * A whole small file in one read, sized as it was listed (one byte more, to notice growth; a
  * file that changed since is read to its end, whatever its size now).
  */
-async function readSmallFile(file: string, listedSize: number): Promise<Buffer> {
+async function readSmallFile(file: string, listedSize: number, pool: Buffer[], slot: number): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
-    let buf = Buffer.allocUnsafe(listedSize + 1);
+    let buf = pool[slot] as Buffer;
+    if (buf.length < listedSize + 1) {
+      buf = Buffer.allocUnsafe(Math.max(listedSize + 1, 64 * 1024));
+      pool[slot] = buf;
+    }
     let got = 0;
     for (;;) {
       if (got === buf.length) {
         const bigger = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(bigger, 0, 0, got);
         buf = bigger;
+        pool[slot] = buf;
       }
       const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
       if (bytesRead === 0) break;

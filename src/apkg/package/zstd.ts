@@ -78,18 +78,28 @@ export async function* zstdDecode(source: AsyncIterable<Buffer>, maxBytes: numbe
 export class ZstdEncoder {
   private readonly cctx = new binding.CCtx();
   private workers = 0;
+  private scratch: Buffer = Buffer.alloc(0);
 
   constructor(private readonly level: number) {
     this.cctx.setParameter(binding.CParameter.compressionLevel, level);
   }
 
-  /** One frame for a whole buffer (single-threaded). */
+  /** One frame for a whole buffer (single-threaded); a fresh buffer. */
   compressWhole(data: Buffer): Buffer {
+    return Buffer.from(this.compressToScratch(data));
+  }
+
+  /**
+   * One frame for a whole buffer, in this encoder's scratch buffer: valid only until the next
+   * call (for callers that copy it at once — no allocation per file).
+   */
+  compressToScratch(data: Buffer): Buffer {
     this.cctx.reset(binding.ResetDirective.sessionOnly);
     this.setWorkers(0);
-    const dst = Buffer.allocUnsafe(binding.compressBound(data.length));
-    const n = this.cctx.compress2(dst, data);
-    return dst.subarray(0, n);
+    const bound = binding.compressBound(data.length);
+    if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafe(bound);
+    const n = this.cctx.compress2(this.scratch, data);
+    return this.scratch.subarray(0, n);
   }
 
   private setWorkers(workers: number): void {
