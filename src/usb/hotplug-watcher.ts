@@ -152,7 +152,8 @@ export class HotplugWatcher extends EventEmitter<{ phone: [PhoneEvent]; status: 
       this.emitPhone('arrived', key, t, initial);
     };
     if (initial) report();
-    else t.timer = setTimeout(report, this.settleMs);
+    // the settle time counts from libusb's attach, so reading descriptors overlaps it
+    else t.timer = setTimeout(report, Math.max(0, this.settleMs - (Date.now() - usbEventAt)));
   }
 
   private handleDetach(dev: Device): void {
