@@ -110,6 +110,8 @@ export async function startTrayHost(opts: {
     if (!p) return;
     clearInterval(watch);
     p.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    // A write after the helper died (an update racing its exit) must not become an uncaught EPIPE.
+    p.stdin?.on('error', () => undefined);
     p.once('error', (e: Error) => exited?.(`the tray helper could not start (${e.message})`));
     p.once('exit', (code: number | null, signal: string | null) => {
       const detail = stderr.trim().split('\n').pop() ?? '';
@@ -139,6 +141,8 @@ export async function startTrayHost(opts: {
     tray: {
       pid: tray.process?.pid,
       update(menu) {
+        const p = tray.process;
+        if (!ready || !p || p.exitCode !== null || p.signalCode !== null || p.stdin?.writable !== true) return;
         // The Linux helper takes only the icon and tooltip from 'update-menu'; items change
         // through 'update-item' (by the id systray2 gave each item at start).
         void tray.sendAction({ type: 'update-menu', menu: menu as never }).catch(() => undefined);

@@ -160,6 +160,33 @@ describe('tray and notifications under Xvfb (trayer, dunst)', () => {
     expect(countColour(shot, c.x, c.y, 12, STATE_COLOURS.idle)).toBeGreaterThan(120);
   });
 
+  it('Pause ▸ 10 minutes from the menu pauses the daemon and greys the icon; Open dashboard opens a signed-in link', async () => {
+    const c = desk.trayIconCentre() as { x: number; y: number };
+    desk.run('xdotool', ['mousemove', String(c.x), String(c.y), 'click', '1']);
+    await new Promise((r) => setTimeout(r, 600));
+    desk.run('xdotool', ['key', 'Down', 'Down', 'Right']); // Sync now, Pause ▸ (phone items are hidden now)
+    await new Promise((r) => setTimeout(r, 500));
+    desk.shot(`${ART}/tray-pause-submenu.png`);
+    desk.run('xdotool', ['key', 'Return']); // "For 10 minutes"
+    const paused = await until('the pause in the API', 5000, async () => (await fd.api<{ paused: { until: string | null } | null }>('GET', '/api/v1/status')).body.paused);
+    const minutes = (Date.parse(paused.until as string) - Date.now()) / 60_000;
+    expect(minutes).toBeGreaterThan(9);
+    expect(minutes).toBeLessThanOrEqual(10);
+    await new Promise((r) => setTimeout(r, 500));
+    const shot = `${ART}/tray-paused.png`;
+    desk.shot(shot);
+    expect(countColour(shot, c.x, c.y, 12, STATE_COLOURS.paused, 20)).toBeGreaterThan(120);
+    const before = readIfExists(opened).trim().split('\n').length;
+    desk.run('xdotool', ['mousemove', String(c.x), String(c.y), 'click', '1']);
+    await new Promise((r) => setTimeout(r, 600));
+    desk.run('xdotool', ['key', 'Down', 'Down', 'Down', 'Return']); // Sync now, Resume (Pause is hidden while paused), Open dashboard
+    const url = await until('the dashboard link', 5000, () => {
+      const lines = readIfExists(opened).trim().split('\n');
+      return lines.length > before && lines[lines.length - 1];
+    });
+    expect(url).toMatch(new RegExp(`^${fd.daemon.url}/dashboard/login\\?code=[A-Za-z0-9_-]+$`));
+  });
+
   it('leaves no tray helper or notify-send behind when the face is disposed', async () => {
     const children = () => spawnSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((c) => /tray_linux|notify-send/.test(c));
     expect(children().length).toBeGreaterThan(0); // the tray helper while the face is up
