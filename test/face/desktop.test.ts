@@ -187,6 +187,22 @@ describe('tray and notifications under Xvfb (trayer, dunst)', () => {
     expect(url).toMatch(new RegExp(`^${fd.daemon.url}/dashboard/login\\?code=[A-Za-z0-9_-]+$`));
   });
 
+  it('a failed job turns the icon red and shows an error notification', async () => {
+    desk.run('dunstctl', ['close-all']);
+    const r = await fd.api<{ job: { id: string } }>('POST', '/api/v1/jobs', { kind: 'selftest', params: { durationMs: 0, steps: 1, fail: true } });
+    expect(r.status).toBe(202);
+    await until('the error notification', 10_000, () => Number(desk.run('dunstctl', ['count', 'displayed']).trim()) >= 1);
+    await new Promise((res) => setTimeout(res, 400));
+    const shot = `${ART}/tray-error.png`;
+    desk.shot(shot);
+    const c = desk.trayIconCentre() as { x: number; y: number };
+    expect(countColour(shot, c.x, c.y, 12, STATE_COLOURS.error)).toBeGreaterThan(120);
+    desk.run('dunstctl', ['close-all']);
+    const hist = desk.run('dunstctl', ['history']);
+    expect(hist).toContain('ankibridge: Self-test failed');
+    expect(hist).toContain('the self-test was asked to fail');
+  });
+
   it('leaves no tray helper or notify-send behind when the face is disposed', async () => {
     const children = () => spawnSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((c) => /tray_linux|notify-send/.test(c));
     expect(children().length).toBeGreaterThan(0); // the tray helper while the face is up

@@ -219,7 +219,7 @@ export const DASHBOARD_JS = String.raw`
       var btn = el('button', { type: 'button', text: 'Restore\u2026', 'aria-label': 'Restore the backup from ' + when(b.createdAt) });
       btn.addEventListener('click', function () { restore(b); });
       bBox.appendChild(el('li', { 'data-backup': b.id }, [
-        el('span', { text: when(b.createdAt) + ' \u2014 ' + b.reason }),
+        el('span', { text: when(b.createdAt) + ' \u2014 ' + b.collection + ', ' + b.reason }),
         el('span', { class: 'muted', text: Math.max(1, Math.round(b.sizeBytes / 1024)) + ' KB' }), btn]));
     });
   }
