@@ -160,4 +160,21 @@ describe('dashboard in headless Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('restores a backup from the page, behind a confirmation, as a job it follows to the end', async () => {
+    const page = await signedInPage(1024);
+    const row = page.locator('#backups li[data-backup]', { hasText: 'desktop, pre-merge' });
+    await row.waitFor();
+    await row.getByRole('button', { name: /Restore the backup from/ }).click();
+    const dialog = page.locator('dialog#confirm');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await dialog.textContent()).toMatch(/The current one is backed up first/);
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await expect.poll(() => page.locator('#history li').first().textContent(), { timeout: 20_000 }).toMatch(/Restore backup \(dashboard\)\s*(done|failed)/);
+    await page.screenshot({ path: `${ART}/dashboard-restored.png`, fullPage: true });
+    const history = await fd.api<{ jobs: Array<{ kind: string; state: string; error: unknown; result: unknown }> }>('GET', '/api/v1/history');
+    const restore = history.body.jobs.find((j) => j.kind === 'restore');
+    expect(restore, JSON.stringify(restore)).toMatchObject({ state: 'succeeded' });
+    await page.close();
+  });
 });

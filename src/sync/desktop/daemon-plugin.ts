@@ -77,7 +77,8 @@ export function desktopSyncPlugin(paths: DesktopPluginPaths) {
         description: 'Restore a backup as the desktop collection (the current one is backed up first).',
         paramsSchema: {
           type: 'object',
-          properties: { backupId: { type: 'string', minLength: 1, maxLength: 100 } },
+          // `confirm`: POST /api/v1/backups/:id/restore passes the person's acknowledgement along.
+          properties: { backupId: { type: 'string', minLength: 1, maxLength: 100 }, confirm: { type: 'boolean' } },
           required: ['backupId'],
           additionalProperties: false,
         },
