@@ -4,7 +4,7 @@
  * temporary file is removed.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface WriteFileOptions {
@@ -25,7 +25,7 @@ export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer
   let bytes = 0;
   try {
     for await (const chunk of chunks) {
-      await fh.write(chunk);
+      await writeFully(fh, chunk);
       bytes += chunk.length;
     }
     if (durable) await fh.sync();
@@ -43,6 +43,16 @@ export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer
   }
   if (durable) await syncDir(path.dirname(file));
   return bytes;
+}
+
+/** A write may be short (a nearly full disk): keep writing until the whole chunk is down. */
+export async function writeFully(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+    if (bytesWritten <= 0) throw Object.assign(new Error(`short write (${offset} of ${chunk.length} bytes)`), { code: 'ENOSPC' });
+    offset += bytesWritten;
+  }
 }
 
 export function temporaryNameFor(file: string): string {

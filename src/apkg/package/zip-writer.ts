@@ -249,8 +249,7 @@ export class ZipWriter {
   private writeAt(buf: Buffer, at: number): void {
     if (this.failure) throw this.failure;
     this.inFlight += buf.length;
-    const p = this.fh
-      .write(buf, 0, buf.length, at)
+    const p = writeAll(this.fh, buf, buf.length, at)
       .then(
         () => undefined,
         (e: unknown) => {

@@ -28,7 +28,7 @@ afterAll(async () => {
   await peer?.close();
 });
 
-const packageFixture = (name: string) => path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/packages', name);
+const packageFixture = (name: string) => path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/real', name);
 
 /** A fresh folder holding a copy of `file` as collection.anki2 (the peer may upgrade what it opens). */
 function asProfile(file: string): string {

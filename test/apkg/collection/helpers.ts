@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-/** A collection fixture from test/fixtures/collections (see PROVENANCE.md there). */
+/** A collection fixture from test/fixtures/real (see PROVENANCE.md there). */
 export function fixture(name: string): string {
-  return path.resolve(here, '../../fixtures/collections', name);
+  return path.resolve(here, '../../fixtures/real', name);
 }
 
 /** A temp folder for this test file, removed after it. */

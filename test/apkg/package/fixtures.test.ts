@@ -1,4 +1,4 @@
-// Every real package in /work/shared/fixtures reads to the summary its PROVENANCE.md gives, or
+// Every real package in test/fixtures/real (copied from the team fixture set) reads to the summary its PROVENANCE.md gives, or
 // fails with the named error it predicts — and leaves nothing behind in the temp folder.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openPackage, summarizeOpenedPackage } from '../../../src/apkg/index.js';
 import { AnkibridgeError } from '../../../src/errors/index.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = new URL('../../fixtures/real', import.meta.url).pathname;
 const tmpParent = mkdtempSync(path.join(tmpdir(), 'pkg-fixtures-'));
 afterAll(() => rmSync(tmpParent, { recursive: true, force: true }));
 

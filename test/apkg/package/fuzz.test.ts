@@ -15,7 +15,7 @@ import { centralRecords, unzipAll, zipAll, type RawEntry } from './support/zip-t
 const CASES = 1000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const CASE_TIMEOUT_MS = 10_000;
-const F = '/work/shared/fixtures/';
+const F = new URL('../../fixtures/real/', import.meta.url).pathname;
 // Small limits so that "inflated" entries of a few MB count as bombs without costing time.
 const LIMITS = { maxCollectionBytes: 4 << 20, maxMediaFileBytes: 2 << 20, maxTotalBytes: 8 << 20, ratioFloorBytes: 512 << 10, maxRatio: 200, maxEntries: 64 };
 

@@ -12,7 +12,7 @@ import { zstdCompressSmall } from '../../../src/apkg/package/zstd.js';
 import { AnkibridgeError, findError } from '../../../src/errors/index.js';
 import { centralRecords, unzipAll, zipAll, type RawEntry } from './support/zip-tools.js';
 
-const F = '/work/shared/fixtures/';
+const F = new URL('../../fixtures/real/', import.meta.url).pathname;
 let root: string;
 let legacy: RawEntry[];
 let latest: RawEntry[];

@@ -17,7 +17,7 @@ function capture(): CliIO & { stdout: string; stderr: string } {
   return io;
 }
 
-const F = '/work/shared/fixtures/';
+const F = new URL('../../fixtures/real/', import.meta.url).pathname;
 
 describe('ankibridge inspect', () => {
   it('prints the summary of a legacy-2 package as JSON', async () => {
