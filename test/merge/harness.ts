@@ -184,8 +184,12 @@ export class Oracle {
       copyCollection(pair.a, oprobe);
       oracleCheck = await this.peer.check(oprobe);
       if (!oracleCheck.ok && diff.length) {
+        // Both sides as Anki's check leaves them: the check also rebuilds the tag list (tags no
+        // note uses are dropped), so the merged file is compared after the same (no-op for its
+        // decks) check, which already ran on `probe` above.
         const repaired = await this.peer.dump(oprobe, { ignoreSync: true });
-        diff = dumpDiff(decksByName(comparable(repaired), oracle), decksByName(comparable(merged), oracle));
+        const mergedChecked = await this.peer.dump(probe, { ignoreSync: true });
+        diff = dumpDiff(decksByName(comparable(repaired), oracle), decksByName(comparable(mergedChecked), oracle));
       }
     }
     return { oracle, merged, report, check, oracleCheck, diff, invariants, files };
