@@ -114,10 +114,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const consolePath = join(workDir, 'console.log');
   const qmpPath = join(workDir, 'qmp.sock');
   mkdirSync(cmdDir, { recursive: true });
+  const qemuPidFile = join(workDir, 'qemu.pid');
+  // Kill QEMU itself (its pid file), not only the `timeout` wrapper: a SIGKILLed wrapper cannot
+  // pass the signal on, and QEMU would live on as an orphan.
   const killOnExit = (): void => {
-    if (qemu?.pid) {
+    for (const pid of [existsSync(qemuPidFile) ? Number(readFileSync(qemuPidFile, 'utf8').trim()) : 0, qemu?.pid ?? 0]) {
+      if (!pid) continue;
       try {
-        process.kill(qemu.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         /* gone */
       }
@@ -154,6 +158,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       '-virtfs', `local,path=${xchg},mount_tag=labxchg,security_model=none`,
       '-device', 'qemu-xhci,id=xhci',
       '-qmp', `unix:${qmpPath},server=on,wait=off`,
+      '-pidfile', qemuPidFile,
     ];
     const out = openSync(consolePath, 'a');
     const t0 = performance.now();
