@@ -169,7 +169,8 @@ describe('tray and notifications under Xvfb (trayer, dunst)', () => {
     desk.shot(`${ART}/tray-pause-submenu.png`);
     desk.run('xdotool', ['key', 'Return']); // "For 10 minutes"
     const paused = await until('the pause in the API', 5000, async () => (await fd.api<{ paused: { until: string | null } | null }>('GET', '/api/v1/status')).body.paused);
-    const minutes = (Date.parse(paused.until as string) - Date.now()) / 60_000;
+    if (!paused?.until) throw new Error('the daemon reports no timed pause');
+    const minutes = (Date.parse(paused.until) - Date.now()) / 60_000;
     expect(minutes).toBeGreaterThan(9);
     expect(minutes).toBeLessThanOrEqual(10);
     await new Promise((r) => setTimeout(r, 500));
