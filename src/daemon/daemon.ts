@@ -121,8 +121,14 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
   });
   const handlers: Array<JobHandler<never, Json>> = [noopHandler as JobHandler<never, Json>, selftestHandler as JobHandler<never, Json>];
   for (const p of plugins) handlers.push(...(p.jobHandlers ?? []));
-  for (const h of handlers) orchestrator.register(h);
+  // A later plugin's handler replaces an earlier one of the same kind, as providers do.
+  for (const h of new Map(handlers.map((h) => [h.kind, h])).values()) orchestrator.register(h);
   const providers: DaemonProviders = Object.assign({}, ...plugins.map((p) => p.providers ?? {}));
+  // After migrations, before the scheduler or the API: e.g. journal recovery (invariant 6).
+  for (const p of plugins) {
+    if (p.stop) cleanups.push(() => p.stop?.());
+    await p.start?.({ log, history, bus, config: () => config.get() });
+  }
 
   const scheduler = new Scheduler({
     config: () => config.get(),
@@ -213,6 +219,7 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
       const { unfinished } = await orchestrator.shutdown(opts.shutdownGraceMs ?? 10_000, 5_000);
       if (unfinished > 0) log.warn({ unfinished }, 'some jobs did not stop in time; the journal finishes or rolls them back on the next start');
       await l.close();
+      for (const p of plugins) await p.stop?.();
       await config.close();
       pause.dispose();
       decisions.dispose();

@@ -19,6 +19,8 @@ export interface DaemonConfig {
     cron: string | null;
     /** The collection the scheduled sync works on. */
     collection: string;
+    /** The sync server's URL (a self-hosted Anki sync server); null means AnkiWeb. */
+    endpoint: string | null;
   };
   backoff: { initialSeconds: number; maxSeconds: number };
   jobs: { maxQueuePerCollection: number };
@@ -61,6 +63,7 @@ export const CONFIG_SCHEMA = {
         intervalMinutes: { type: 'integer', minimum: 1, maximum: 10080, default: 60 },
         cron: { type: ['string', 'null'], minLength: 1, maxLength: 120, default: null },
         collection: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', default: 'desktop' },
+        endpoint: { type: ['string', 'null'], minLength: 1, maxLength: 2048, pattern: '^https?://', default: null },
       },
     },
     backoff: {
