@@ -16,6 +16,9 @@ import { registerDoctor } from './doctor.js';
 import { registerSync } from './sync.js';
 import { registerShutdown } from './shutdown.js';
 import { registerDashboard } from './dashboard.js';
+import { registerPush } from './push.js';
+import { registerPull } from './pull.js';
+import { registerMerge } from './merge.js';
 
 /** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
 export interface CliContext {
@@ -42,4 +45,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerSync,
   registerShutdown,
   registerDashboard,
+  registerPush,
+  registerPull,
+  registerMerge,
 ];

@@ -73,7 +73,8 @@ export function usbSyncPlugin(paths: { dataDir: string; stateDb: string }) {
     kind,
     description,
     paramsSchema: PARAMS,
-    collectionOf: (p: { deviceId: string }) => connections.get(p.deviceId)?.target.profile ?? 'desktop',
+    // The desktop collection is what every USB job changes: one at a time with restore and cloud sync.
+    collectionOf: () => 'desktop',
     async run(ctx: JobCtx) {
       const c = connections.get(ctx.params.deviceId);
       if (!c) throw makeError(UsbSyncErrors.PAIR_NOT_FOUND, { phone: ctx.params.deviceId, profile: 'current' });
@@ -94,6 +95,13 @@ export function usbSyncPlugin(paths: { dataDir: string; stateDb: string }) {
     recoverAtStart(): RecoveryResult[] {
       open();
       return recovered;
+    },
+    /** DaemonPlugin.start: recovery of interrupted USB transactions before any job runs (invariant 6). */
+    start(ctx?: { log?: { warn(o: object, m: string): void } }): void {
+      for (const r of plugin.recoverAtStart()) ctx?.log?.warn({ txnId: r.txnId, kind: r.kind, outcome: r.outcome }, r.note);
+    },
+    stop(): void {
+      plugin.close();
     },
     async connect(deviceId: string, c: Connection): Promise<DecisionView> {
       connections.set(deviceId, c);

@@ -110,7 +110,7 @@ export function decisionOf(s: Sides, c: Connection, deviceId: string): DecisionV
     pullLoss: s.pullLoss,
     pushLoss: s.pushLoss,
     schemaChanged: s.cls.schemaChanged,
-    collection: c.target.profile,
+    collection: 'desktop',
   });
 }
 
