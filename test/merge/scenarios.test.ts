@@ -188,6 +188,13 @@ const SCENARIOS: Scenario[] = [
     between: 1.1,
   },
   {
+    name: 'deck options edited on both, desktop later',
+    desktop: () => [{ op: 'editDeckConfig', id: 1, newPerDay: 12 }],
+    phone: () => [{ op: 'editDeckConfig', id: 1, newPerDay: 45 }],
+    first: 'phone',
+    between: 1.1,
+  },
+  {
     name: 'note type edited without a schema change on the phone',
     desktop: (c) => [{ op: 'editNote', noteId: c.note(12), field: 0, value: 'desk' }],
     phone: () => [{ op: 'editNoteType', noteType: 'basic', css: '.card { color: teal; }', qfmt: '<b>{{Front}}</b>' }],
