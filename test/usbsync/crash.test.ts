@@ -54,7 +54,8 @@ async function template(name: string, kind: 'pull' | 'push' | 'merge'): Promise<
   return dir;
 }
 
-async function crashEveryStep(kind: 'pull' | 'push' | 'merge', txnKind: string): Promise<number> {
+async function crashEveryStep(kind: 'pull' | 'push' | 'merge', txnKind: string): Promise<{ runs: number; outcomes: Set<string> }> {
+  const outcomes = new Set<string>();
   const tpl = await template(`${kind}-tpl`, kind);
   const desktop0 = revlogIds(path.join(tpl, 'anki', 'User 1', 'collection.anki2'));
   const phone0 = revlogIds(path.join(tpl, 'phone', 'AnkiDroid', 'collection.anki2'));
@@ -75,6 +76,7 @@ async function crashEveryStep(kind: 'pull' | 'push' | 'merge', txnKind: string):
       expect(t.state, `k=${k}`).not.toBe('running');
       expect(t.note, `k=${k}`).toBeTruthy();
     }
+    for (const x of s.recovered) if (x.kind === txnKind) outcomes.add(x.outcome);
     if (txns.length > 0) expect(s.recovered.some((x) => x.kind === txnKind && x.outcome !== 'failed') || txns[0]!.state === 'committed', `k=${k}`).toBe(true);
     // no review lost on either side
     const d = revlogIds(s.desktop);
@@ -100,7 +102,7 @@ async function crashEveryStep(kind: 'pull' | 'push' | 'merge', txnKind: string):
     await s.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return k;
+  return { runs: k, outcomes };
 }
 
 beforeAll(async () => {
@@ -114,12 +116,18 @@ afterAll(async () => {
 
 describe('kill -9 at every journal write', () => {
   it('pull: old or new desktop, journal settled, no review lost; re-plug completes', async () => {
-    expect(await crashEveryStep('pull', USB_PULL)).toBeGreaterThan(15);
+    const r = await crashEveryStep('pull', USB_PULL);
+    expect(r.runs).toBeGreaterThan(15);
+    expect([...r.outcomes].sort()).toEqual(['finished', 'rolled-back']);
   }, 600_000);
   it('push: phone collection untouched, no partial package, journal settled; re-plug completes', async () => {
-    expect(await crashEveryStep('push', USB_PUSH)).toBeGreaterThan(8);
+    const r = await crashEveryStep('push', USB_PUSH);
+    expect(r.runs).toBeGreaterThan(8);
+    expect([...r.outcomes].sort()).toEqual(['finished', 'rolled-back']);
   }, 600_000);
   it('merge: desktop old or merged, phone untouched, no review lost; re-plug completes', async () => {
-    expect(await crashEveryStep('merge', USB_MERGE)).toBeGreaterThan(15);
+    const r = await crashEveryStep('merge', USB_MERGE);
+    expect(r.runs).toBeGreaterThan(15);
+    expect([...r.outcomes].sort()).toEqual(['finished', 'rolled-back']);
   }, 600_000);
 });
