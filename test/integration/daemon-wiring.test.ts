@@ -116,6 +116,8 @@ describe('the wired daemon with real Anki', () => {
       const check = await peer.check(collectionPath);
       expect(check.ok, check.problems.join('; ')).toBe(true);
       expect(await daemon.stop(), daemon.output()).toBe(0);
+      // the plugins' database connections are closed with the daemon: nothing holds the process
+      expect(daemon.output()).not.toContain('handles still open');
       daemon = undefined;
     }
     // a further start has nothing left to recover
@@ -166,8 +168,10 @@ describe('the wired daemon with real Anki', () => {
     expect(first.state, JSON.stringify(first.error)).toBe('succeeded');
     expect(first.result).toMatchObject({ kind: 'fullSyncRequired', reason: 'never-synced', uploadOk: true, server: { empty: true } });
     // surfaced as an event with the typed state (what each side holds, what each choice loses)
-    const required = (await tap.stop()).filter((e) => e.type === 'cloud.fullSyncRequired');
+    const events = await tap.stop();
+    const required = events.filter((e) => e.type === 'cloud.fullSyncRequired');
     expect(required).toHaveLength(1);
+    expect(events.some((e) => e.type === 'job.progress' && e.data['id'] === first.id), 'progress of the sync reaches the events').toBe(true);
     expect(required[0]!.data).toMatchObject({ jobId: first.id, state: { kind: 'fullSyncRequired', consequences: { upload: expect.any(String), download: expect.any(String) } } });
     const unconfirmed = await api.runJob('cloud.sync', { fullSync: 'upload' });
     expect(unconfirmed.state).toBe('failed');
