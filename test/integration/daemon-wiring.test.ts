@@ -207,6 +207,23 @@ describe('the wired daemon with real Anki', () => {
     expect(existsSync(logFile())).toBe(true);
   });
 
+  it('while Anki Desktop has the collection open, nothing syncs or backs it up (Anki Desktop first)', async () => {
+    await peer.hold(collectionPath);
+    try {
+      const now = runCli(['sync', '--json'], env);
+      expect(now.code, now.stdout + now.stderr).toBe(69);
+      expect(now.stdout).toContain('ANKIBRIDGE_ERR_DAEMON_COLLECTION_BUSY');
+      const job = await api.runJob('cloud.sync');
+      expect(job.state).toBe('failed');
+      expect(job.error?.code).toBe('ANKIBRIDGE_ERR_CLOUD_COLLECTION_BUSY');
+      const backup = await api.runJob('backup');
+      expect(backup.state).toBe('failed');
+      expect(backup.error?.code).toBe('ANKIBRIDGE_ERR_DAEMON_COLLECTION_BUSY');
+    } finally {
+      await peer.release(collectionPath);
+    }
+  });
+
   it('a normal sync from the desktop keeps the collection config (the client that pulls it gets the same config)', async () => {
     const client = path.join(root, 'client', 'collection.anki2');
     expect((await peer.dump(client, { ignoreSync: true })).config).toEqual((await peer.dump(collectionPath, { ignoreSync: true })).config);
