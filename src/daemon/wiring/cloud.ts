@@ -10,8 +10,7 @@ import path from 'node:path';
 import { resolveDesktopCollection, resolveDesktopProfile } from '../../apkg/desktop/profiles.js';
 import { BackupStore } from '../../sync/backup/store.js';
 import { ensureBackupSchema } from '../../sync/backup/schema.js';
-import { CloudSync, defaultCredentialStore, type CloudSyncResult } from '../../sync/cloud/index.js';
-import type { BackupFn } from '../../sync/cloud/index.js';
+import type { BackupFn, CloudSyncResult } from '../../sync/cloud/index.js';
 import { makeError } from '../../errors/index.js';
 import { DaemonErrors } from '../../errors/codes/daemon.js';
 import type { DaemonConfig } from '../config/schema.js';
@@ -63,6 +62,8 @@ export function cloudWiring(paths: { dataDir: string; stateDb: string; configDir
       const { profile } = resolveDesktopProfile({});
       const collectionPath = profile.collectionPath;
       const endpoint = config?.().cloud.endpoint ?? undefined;
+      // Loaded on the first sync: an idle daemon that never syncs does not carry the protocol code.
+      const { CloudSync, defaultCredentialStore } = await import('../../sync/cloud/index.js');
       const sync = new CloudSync({
         collectionPath,
         ...(endpoint ? { endpoint } : {}),
