@@ -121,7 +121,7 @@ export class LocalStore {
 
   private allConfig(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const r of this.db.prepare('SELECT key, val FROM config').all() as { key: string; val: Buffer | string }[]) {
+    for (const r of this.db.prepare('SELECT KEY AS key, val FROM config').all() as { key: string; val: Buffer | string }[]) {
       try {
         out[r.key] = parseJsonLossless(Buffer.isBuffer(r.val) ? r.val.toString('utf8') : r.val);
       } catch {
