@@ -105,8 +105,8 @@ describe('createCollection + dump', () => {
 
 describe('real files', () => {
   it('check reports files Anki cannot use instead of failing', async () => {
-    const corrupt = copyAs(fixture('collections/ankidroid-initial_version_2_12_1_corrupt_regular.anki2'), path.join(dir, 'c1', 'collection.anki2'));
-    const tooNew = copyAs(fixture('collections/ankidroid-schema250.anki2'), path.join(dir, 'c2', 'collection.anki2'));
+    const corrupt = copyAs(fixture('real/ankidroid-initial_version_2_12_1_corrupt_regular.anki2'), path.join(dir, 'c1', 'collection.anki2'));
+    const tooNew = copyAs(fixture('real/ankidroid-schema250.anki2'), path.join(dir, 'c2', 'collection.anki2'));
     expect(await peer.check(corrupt)).toMatchObject({ ok: false, problems: [expect.stringMatching(/malformed/)] });
     expect(await peer.check(tooNew)).toMatchObject({ ok: false, problems: [expect.stringMatching(/FileTooNew/)] });
   });
@@ -125,7 +125,7 @@ describe('real files', () => {
   });
 
   it('opening an older schema upgrades it the same way every time (copies dump equal)', async () => {
-    const src = fixture('collections/ankidroid-schema16.anki2');
+    const src = fixture('real/ankidroid-schema16.anki2');
     const a = copyAs(src, path.join(dir, 'u1', 'collection.anki2'));
     const b = copyAs(src, path.join(dir, 'u2', 'collection.anki2'));
     const da = await peer.dump(a);
@@ -136,7 +136,7 @@ describe('real files', () => {
   });
 
   it('a package imported twice (colpkg replace) differs only in what ignoreSync drops', async () => {
-    const pkg = fixture('packages/ankidroid-templates.apkg'); // legacy 1, with review history
+    const pkg = fixture('real/ankidroid-templates.apkg'); // legacy 1, with review history
     const a = path.join(dir, 'i1', 'collection.anki2');
     const b = path.join(dir, 'i2', 'collection.anki2');
     await peer.importPackage({ path: a, pkg, kind: 'colpkg' });
@@ -190,7 +190,7 @@ describe('failures', () => {
     const before = handles();
     const other = await AnkiPeer.start();
     const pid = other.pid!;
-    expect(handles().length).toBeGreaterThan(before.length);
+    expect(() => process.kill(pid, 0)).not.toThrow(); // running until closed
     await other.close();
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     await new Promise((r) => setImmediate(r));
