@@ -86,7 +86,20 @@ describe('USB sync over MTP in the lab', () => {
     copyFileSync(desktopOut, deskIn);
     await peer.modify(deskIn, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 3 }]);
     copyFileSync(deskIn, path.join(lab.xchg, 'desktop-in.anki2'));
-    const pushed = await guest('use-desktop', 'inspect', 'push');
+    let pushed: GuestResult | undefined;
+    for (let attempt = 1; !pushed; attempt++) {
+      try {
+        pushed = await guest('use-desktop', 'inspect', 'push');
+      } catch (e) {
+        // QEMU 7.2's usb-mtp stalls SendObject for some upload sizes ((size + 12) % 64 < 12, see
+        // test/lab/support.ts): a lab limitation, not ours. Another review changes the size.
+        if (attempt >= 3 || !/SendObject.*STALL/.test((e as Error).message)) throw e;
+        console.log(`USBSYNC LAB: QEMU usb-mtp upload-size stall (lab limitation), attempt ${attempt}; retrying with a different package size`);
+        await peer.modify(deskIn, [{ op: 'review', count: 1 }]);
+        copyFileSync(deskIn, path.join(lab.xchg, 'desktop-in.anki2'));
+        await replug();
+      }
+    }
     expect(pushed.inspect?.state).toBe('desktop-ahead');
     expect(pushed.push?.phonePath).toBe(`Download/${pushedName('User 1')}`);
     await unplug();
@@ -101,5 +114,28 @@ describe('USB sync over MTP in the lab', () => {
     await peer.importPackage({ path: phoneCol, pkg, kind: 'colpkg' }); // the person imports it in AnkiDroid
     await replug();
     expect((await guest('inspect')).inspect?.state).toBe('in-step');
+  }, 900_000);
+
+  it('timing: plug-in → decision ready for a 20k-card collection over MTP (reported)', async () => {
+    await unplug();
+    const big = lab.phoneDir('usbsync-big');
+    const col = path.join(big, 'AnkiDroid', 'collection.anki2');
+    mkdirSync(path.dirname(col), { recursive: true });
+    const made = await peer.createCollection({ path: col, notes: 10_000, seed: 41, noteTypes: ['reversed'], reviewsPerCard: 3, days: 200 });
+    expect(made.cards).toBe(20_000);
+    copyFileSync(col, path.join(lab.xchg, 'desktop-in.anki2'));
+    await lab.plugPhone(big, { id: 'p2', serial: 'LABSYNC2' });
+    expect((await guest('use-desktop', 'inspect')).inspect?.state).toBe('in-step');
+    await lab.unplug('p2');
+    await peer.modify(col, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 20 }]);
+    const t0 = performance.now();
+    await lab.plugPhone(big, { id: 'p2', serial: 'LABSYNC2' });
+    const r = await guest('inspect');
+    const whole = performance.now() - t0;
+    expect(r.inspect?.state).toBe('phone-ahead');
+    // Reported, not asserted against the 3 s goal: the guest is software-emulated (TCG), and the
+    // whole figure includes starting node + tsx in the guest, which the daemon pays once.
+    console.log(`USBSYNC LAB TIMING: decision ready (MTP read + fingerprints + decision) ${(r.inspect?.ms ?? 0).toFixed(0)} ms; plug → result incl. guest node start ${whole.toFixed(0)} ms; ${made.cards} cards, ${made.revlog} reviews`);
+    await lab.unplug('p2');
   }, 900_000);
 });
