@@ -9,6 +9,7 @@ import { desktopCollectionFree } from './desktop-collection-free.js';
 import { daemonPaths } from './paths.js';
 import { desktopWiring } from './wiring/desktop.js';
 import { cloudWiring } from './wiring/cloud.js';
+import { usbSyncPlugin } from '../sync/usb-sync/index.js';
 
 /** What a plugin gets once the state store is migrated, before jobs run or the API listens. */
 export interface PluginStartContext {
@@ -43,6 +44,7 @@ export function installedPlugins(paths = daemonPaths()): DaemonPlugin[] {
     { name: 'desktop collection probe', providers: { collectionFree: desktopCollectionFree } },
     desktopWiring(files),
     cloudWiring(files),
+    usbSyncPlugin(files),
   ];
 }
 
