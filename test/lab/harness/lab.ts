@@ -174,7 +174,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       const text = existsSync(consolePath) ? readFileSync(consolePath, 'utf8') : '';
       if (text.includes('LAB-AGENT-READY')) break;
       if (text.includes('LAB-INIT-FATAL') || exited !== null) throw new LabCrashedError('the guest did not boot', tail(consolePath));
-      if (performance.now() - t0 > 120_000) throw new LabCrashedError('the guest was not ready after 120 s', tail(consolePath));
+      // Software emulation on two cores shared with the rest of the suite: boots took 6-28 s
+      // alone and over 120 s once under full load.
+      if (performance.now() - t0 > 300_000) throw new LabCrashedError('the guest was not ready after 300 s', tail(consolePath));
       await sleep(50);
     }
     const bootMs = performance.now() - t0;
