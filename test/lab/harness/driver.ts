@@ -46,12 +46,12 @@ export async function startDriver(lab: Lab, env: Record<string, string> = {}): P
   const proc = lab.background(lab.nodeCmd('test/lab/guest/driver.ts', [], { env, nodeFlags: ['--expose-gc'] }), { timeoutMs: 1_800_000 });
   await proc.waitLine(/^READY /, { timeoutMs: 90_000 });
   let seq = 0;
-  // Only complete lines: the guest may be half-way through writing the last one.
-  const eventLines = (): string[] => {
-    const lines = proc.output().split('\n');
-    lines.pop();
-    return lines.filter((l) => l.startsWith('EVENT '));
-  };
+  // Only lines that parse: the guest may be half-way through writing the last one.
+  const eventLines = (): string[] =>
+    proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('EVENT ') && parsesAsJson(l.slice(6)));
   const call = async <T>(op: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<CallResult<T>> => {
     const id = `${Date.now()}-${seq++}`;
     writeFileSync(join(rpcDir, `${id}.tmp`), JSON.stringify({ op, args }));
@@ -103,4 +103,13 @@ export async function startDriver(lab: Lab, env: Record<string, string> = {}): P
       await proc.done.catch(() => undefined);
     },
   };
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
