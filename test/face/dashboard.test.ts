@@ -92,8 +92,14 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('article.decision.focused').waitFor({ timeout: 5_000 });
     expect(await page.evaluate(() => document.activeElement?.id)).toBe(`decision-${id}`);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
-    const box = await page.getByRole('button', { name: 'Sync both (recommended)' }).boundingBox();
-    expect(box && box.x >= 0 && box.x + box.width <= 400).toBe(true);
+    // Live updates may re-render the card between two reads: ask until the button is laid out.
+    const syncBoth = page.getByRole('button', { name: 'Sync both (recommended)' });
+    await expect
+      .poll(async () => {
+        const box = await syncBoth.boundingBox();
+        return box !== null && box.x >= 0 && box.x + box.width <= 400;
+      }, { timeout: 15_000 })
+      .toBe(true);
     await page.screenshot({ path: `${ART}/dashboard-decision-400.png`, fullPage: true });
     const violations = await axeCheck(page);
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
