@@ -261,6 +261,37 @@ def write_history(col: Collection, rev_rows: list, card_rows: list, now_ms: int)
 
 # --- commands -----------------------------------------------------------------------------------
 
+def cmd_freeze_clock(args: dict[str, Any]) -> Any:
+    """Fake clock only (added by the merge engineer: same-second edits on both clients by
+    design instead of by luck).
+    `at` (epoch seconds, a ms fraction allowed): stop the clock there (libfaketime's absolute
+    form, read on every call); everything Anki stamps until the next call has exactly that time
+    (ids that must differ are still made unique by Anki).
+    `at` null: run again at real time plus the advanceClock offset, and from `notBefore`
+    (epoch seconds) at the earliest: the offset grows if needed, the clock never goes back."""
+    global clock_offset
+    if not CLOCK_FILE:
+        raise PeerError("BadArgs", "freezeClock needs AnkiPeer.start({ fakeClock: true })")
+
+    def write(text: str) -> None:
+        with open(CLOCK_FILE, "w") as f:
+            f.write(text + "\n")
+
+    at = args.get("at")
+    if at is None:
+        write(f"+{clock_offset:.3f}s")
+        behind = float(args.get("notBefore") or 0) - time.time()
+        if behind > 0:
+            clock_offset += behind
+            write(f"+{clock_offset:.3f}s")
+    else:
+        # libfaketime reads the absolute form as local time (mktime), as localtime writes it
+        whole = int(float(at) // 1)
+        ms = int(round((float(at) - whole) * 1000))
+        write(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(whole)) + f".{ms:03d}")
+    return {"now": time.time()}
+
+
 def cmd_ping(args: dict[str, Any]) -> Any:
     import anki.buildinfo
     return {"pong": True, "anki": anki.buildinfo.version, "pid": os.getpid(), "now": time.time(),
@@ -705,6 +736,7 @@ def cmd_query(args: dict[str, Any]) -> Any:
 COMMANDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "query": cmd_query,
     "ping": cmd_ping,
+    "freezeClock": cmd_freeze_clock,
     "createCollection": cmd_create_collection,
     "modify": cmd_modify,
     "exportPackage": cmd_export_package,

@@ -49,4 +49,39 @@ describe('advanceClock', () => {
       await peer.close();
     }
   });
+
+  it('freezeClock stops the fake clock at one second (stamps and unique ids), null runs it again', async () => {
+    const peer = await AnkiPeer.start({ fakeClock: true });
+    try {
+      const p = path.join(dir, 'frozen', 'collection.anki2');
+      await peer.createCollection({ path: p, notes: 2, seed: 2, noteTypes: ['basic'] });
+      const at = Math.floor(Date.now() / 1000) + 5;
+      await peer.freezeClock(at);
+      await peer.modify(p, [{ op: 'addNotes', count: 3 }, { op: 'addDeck', name: 'f1' }]);
+      await new Promise((r) => setTimeout(r, 1_100)); // real time moves on, the peer's does not
+      await peer.modify(p, [{ op: 'addDeck', name: 'f2' }, { op: 'review', count: 2, ease: 3 }]);
+      expect(Math.floor((await peer.version()).now)).toBe(at);
+      const d = await peer.dump(p);
+      const added = d.notes.slice(2);
+      expect(added.map((n) => n.mod)).toEqual([at, at, at]);
+      expect(new Set(added.map((n) => n.id)).size).toBe(3);
+      expect(d.decks.filter((x) => x.name === 'f1' || x.name === 'f2').map((x) => x.mod)).toEqual([at, at]);
+      expect(d.revlog.map((r) => Math.floor(r.id / 1000))).toEqual([at, at]);
+      expect(new Set(d.revlog.map((r) => r.id)).size).toBe(2);
+      await peer.freezeClock(at + 0.25);
+      await peer.modify(p, [{ op: 'review', count: 1, ease: 3 }]);
+      // libfaketime keeps the fraction as a float: 250 ms may come out as 249.999…
+      expect(Math.abs((await peer.dump(p)).revlog[2]!.id - (at * 1000 + 250))).toBeLessThanOrEqual(1);
+      await peer.freezeClock(null);
+      expect(Math.abs((await peer.version()).now - Date.now() / 1000)).toBeLessThan(5);
+      expect(await peer.check(p)).toEqual({ ok: true, problems: [] });
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('freezeClock needs the fake clock', async () => {
+    await using peer = await AnkiPeer.start();
+    await expect(peer.freezeClock(1)).rejects.toThrow(/fakeClock/);
+  });
 });

@@ -163,6 +163,9 @@ export class AnkiPeer implements AsyncDisposable {
   private exited = false;
   private readonly exitPromise: Promise<void>;
 
+  /** With a fake clock: the libfaketime timestamp file this peer's clock reads (while it runs). */
+  clockFile: string | undefined;
+
   private constructor(private readonly child: ChildProcess) {
     this.exitPromise = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -209,6 +212,7 @@ export class AnkiPeer implements AsyncDisposable {
       env,
     });
     const peer = new AnkiPeer(child);
+    peer.clockFile = clockDir ? path.join(clockDir, 'offset') : undefined;
     if (clockDir) {
       const dir = clockDir;
       void peer.exitPromise.then(() => rmSync(dir, { recursive: true, force: true }));
@@ -337,6 +341,13 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('ping', {});
   }
 
+  /** Fake clock only: stop this peer's clock at `at` (epoch s, ms fraction allowed), or run it
+   *  again (null: real time plus the advanceClock offset, from `notBefore` at the earliest).
+   *  A sync server started with this peer's `clockFile` follows; otherwise it keeps real time. */
+  async freezeClock(at: number | null, opts: { notBefore?: number } = {}): Promise<{ now: number }> {
+    return this.call('freezeClock', { at, notBefore: opts.notBefore ?? null });
+  }
+
   /** Keep the collection open as Anki Desktop does (exclusive lock, WAL) until release().
    *  Meanwhile other processes get "database is locked"; this peer's own commands on that path
    *  work through the open collection, as a running Anki Desktop does (changes sit in the WAL;
@@ -391,6 +402,10 @@ function httpAnswers(url: string): Promise<void> {
  *  parallel test files never race for a port. */
 export async function startSyncServer(opts: {
   users?: { user: string; password: string }[];
+  /** Run the server on a fake clock too: libfaketime reading this timestamp file (a fake-clock
+   *  peer's `clockFile`), so that server and clients share one clock that advanceClock and
+   *  freezeClock move for all of them. */
+  clockFile?: string;
 } = {}): Promise<SyncServer> {
   const py = peerPython();
   const users = opts.users ?? [{ user: 'user', password: 'pass' }];
@@ -399,6 +414,11 @@ export async function startSyncServer(opts: {
     ...process.env, SYNC_HOST: '127.0.0.1', SYNC_PORT: '0', SYNC_BASE: dataDir,
     RUST_LOG: 'anki=info', NO_COLOR: '1',
   };
+  if (opts.clockFile) {
+    Object.assign(env, {
+      LD_PRELOAD: libfaketime(), FAKETIME_TIMESTAMP_FILE: opts.clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_RESET: '1',
+    });
+  }
   users.forEach((u, i) => (env[`SYNC_USER${i + 1}`] = `${u.user}:${u.password}`));
   const child = spawn(py, ['-m', 'anki.syncserver'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
