@@ -6,6 +6,8 @@ type Key = string;
 interface Tables {
   revlog: Set<number>;
   rows: Record<string, Map<number, Key>>;
+  /** Ids of rows pending for Anki's sync (usn -1), per table. */
+  pending: Record<string, Set<number>>;
 }
 
 const TABLES: Record<string, string> = {
@@ -21,14 +23,16 @@ function load(file: string): Tables {
   try {
     const revlog = new Set(db.prepare('SELECT id FROM revlog').pluck().all() as number[]);
     const rows: Tables['rows'] = {};
+    const pending: Tables['pending'] = {};
     for (const [t, cols] of Object.entries(TABLES)) {
       const m = new Map<number, Key>();
       for (const r of db.prepare(`SELECT ${cols} FROM ${t}`).all() as Record<string, unknown>[]) {
         m.set(r.id as number, JSON.stringify(Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))));
       }
       rows[t] = m;
+      pending[t] = new Set(db.prepare(`SELECT id FROM ${t} WHERE usn = -1`).pluck().all() as number[]);
     }
-    return { revlog, rows };
+    return { revlog, rows, pending };
   } finally {
     db.close();
   }
@@ -43,7 +47,12 @@ export function checkInvariants(files: { base: string; desktop: string; phone: s
   }
   for (const t of Object.keys(TABLES)) {
     const [ob, ab, pb, mb] = [o.rows[t]!, a.rows[t]!, p.rows[t]!, m.rows[t]!];
-    const changed = (s: Map<number, Key>, id: number) => s.has(id) && s.get(id) !== ob.get(id);
+    // Changed as Anki's sync sees it: other content than the base's, or saved again unchanged
+    // (pending where the base's copy is not; only visible within the base version's second).
+    const [op, ap, pp] = [o.pending[t]!, a.pending[t]!, p.pending[t]!];
+    const touched = (pend: Set<number>, id: number) => ob.has(id) && pend.has(id) && !op.has(id);
+    const changedIn = (s: Map<number, Key>, pend: Set<number>, id: number) => s.has(id) && (s.get(id) !== ob.get(id) || touched(pend, id));
+    const changed = (s: Map<number, Key>, id: number) => changedIn(s, s === ab ? ap : pp, id);
     const deleted = (s: Map<number, Key>, id: number) => ob.has(id) && !s.has(id);
     const ids = new Set([...ob.keys(), ...ab.keys(), ...pb.keys()]);
     for (const id of ids) {

@@ -5,6 +5,11 @@
  * - an object changed on one side only ends as that side's version;
  * - changed on both: the later mtime wins and on a tie the phone's version wins (the server
  *   replaces when `local.mtime <= incoming.mtime`, and the desktop then takes the server's);
+ * - "changed" is what Anki's sync sends: content differs from the base, or the object was
+ *   saved again without a visible change (usn -1 where the base's was not: e.g. a review of a
+ *   relearning card saves its deck with the same counters). Saved in the same second as the
+ *   base's version, such an object equals the base in every column but usn, yet Anki sends it
+ *   and on a tie it wins (see `touched`);
  * - decks have graves: a deletion always wins; presets and note types have none (deleting
  *   them is a schema change, caught before), so an edit brings a preset back;
  * - tags are a union of the desktop's tags and the tags the phone added or changed;
@@ -75,6 +80,15 @@ function rowChanged(t: ObjectTable, a: Row, b: Row | undefined): boolean {
   return t.columns.some((c) => c !== 'usn' && !same(a[c], b[c]));
 }
 
+/**
+ * Saved since the base without a change of content: pending for Anki's sync (usn -1) where
+ * the base's copy was not. (A base whose copy is itself pending, e.g. a row an earlier merge
+ * took from the phone, cannot tell a later same-second save: none is seen then.)
+ */
+function touched(a: Row, b: Row | undefined): boolean {
+  return b !== undefined && a.usn === -1 && b.usn !== -1;
+}
+
 export interface ObjectDiff {
   changed: number;
   deleted: number;
@@ -98,19 +112,26 @@ export function mergeObjects(db: CollectionDb, t: ObjectTable): ObjectMergeResul
     t.table === 'notetypes'
       ? { o: notetypeParts(db, 'o'), main: notetypeParts(db, 'main'), p: notetypeParts(db, 'p') }
       : undefined;
-  const changed = (schema: 'main' | 'p', r: Row): boolean => {
+  /** Content differs from the base's. */
+  const edited = (schema: 'main' | 'p', r: Row): boolean => {
     const b = base.get(r.id);
     if (rowChanged(t, r, b)) return true;
     return parts !== undefined && parts[schema].get(r.id) !== parts.o.get(r.id);
   };
+  /** What Anki's sync would send: edited, or saved again unchanged. */
+  const changed = (schema: 'main' | 'p', r: Row): boolean => edited(schema, r) || touched(r, base.get(r.id));
   const identical = (x: Row, y: Row): boolean =>
     !t.columns.some((c) => c !== 'usn' && !same(x[c], y[c])) && (!parts || parts.main.get(x.id) === parts.p.get(y.id));
 
   const conflicts: Conflict[] = [];
   const diff: Record<Side, ObjectDiff> = { desktop: { changed: 0, deleted: 0 }, phone: { changed: 0, deleted: 0 } };
   const deskChanged = new Set<number>();
-  for (const r of desk.values()) if (changed('main', r)) deskChanged.add(r.id);
-  diff.desktop.changed = deskChanged.size;
+  const deskEdited = new Set<number>();
+  for (const r of desk.values()) {
+    if (changed('main', r)) deskChanged.add(r.id);
+    if (edited('main', r)) deskEdited.add(r.id);
+  }
+  diff.desktop.changed = deskEdited.size;
   for (const id of base.keys()) {
     if (!desk.has(id)) diff.desktop.deleted++;
     if (!phone.has(id)) diff.phone.deleted++;
@@ -121,7 +142,7 @@ export function mergeObjects(db: CollectionDb, t: ObjectTable): ObjectMergeResul
     for (const id of base.keys()) {
       if (phone.has(id) || !desk.has(id)) continue;
       const d = desk.get(id) as Row;
-      if (deskChanged.has(id)) conflicts.push({ kind: t.kind, id, label: label(t, d), winner: 'phone', reason: 'deleted' });
+      if (deskEdited.has(id)) conflicts.push({ kind: t.kind, id, label: label(t, d), winner: 'phone', reason: 'deleted' });
       db.prepare(`DELETE FROM main.${t.table} WHERE id = ?`).run(id);
       db.prepare('INSERT OR IGNORE INTO main.graves (oid, type, usn) VALUES (?, ?, -1)').run(id, t.graveType);
     }
@@ -129,20 +150,23 @@ export function mergeObjects(db: CollectionDb, t: ObjectTable): ObjectMergeResul
 
   for (const r of phone.values()) {
     if (!changed('p', r)) continue;
-    diff.phone.changed++;
+    const phoneEdited = edited('p', r);
+    if (phoneEdited) diff.phone.changed++;
     const d = desk.get(r.id);
     const deletedOnDesktop = base.has(r.id) && !d;
     if (deletedOnDesktop && t.graveType !== undefined) {
-      conflicts.push({ kind: t.kind, id: r.id, label: label(t, r), winner: 'desktop', reason: 'deleted' });
+      if (phoneEdited) conflicts.push({ kind: t.kind, id: r.id, label: label(t, r), winner: 'desktop', reason: 'deleted' });
       continue;
     }
     if (d && deskChanged.has(r.id)) {
       if (identical(d, r)) continue;
+      // Listed as a conflict only when the losing side's content is lost (a side that only
+      // saved the object unchanged loses nothing).
       if (d.mtime_secs > r.mtime_secs) {
-        conflicts.push({ kind: t.kind, id: r.id, label: label(t, d), winner: 'desktop', reason: 'newer' });
+        if (phoneEdited) conflicts.push({ kind: t.kind, id: r.id, label: label(t, d), winner: 'desktop', reason: 'newer' });
         continue;
       }
-      conflicts.push({ kind: t.kind, id: r.id, label: label(t, r), winner: 'phone', reason: d.mtime_secs === r.mtime_secs ? 'tie' : 'newer' });
+      if (deskEdited.has(r.id)) conflicts.push({ kind: t.kind, id: r.id, label: label(t, r), winner: 'phone', reason: d.mtime_secs === r.mtime_secs ? 'tie' : 'newer' });
     }
     writeObject(db, t, r);
   }

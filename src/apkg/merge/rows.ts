@@ -9,7 +9,11 @@
  * - changed on both: the phone's version wins only if its `mod` is strictly later (on a tie
  *   the server keeps the version of the side that synced first);
  * - review log entries are a union by id (INSERT OR IGNORE), never lost.
- * "Changed" means: differs from the base in any column but usn (usn is sync bookkeeping).
+ * "Changed" is what Anki's sync would send: the row differs from the base in any column but
+ * usn (usn is sync bookkeeping), or it is pending (usn -1) where the base's copy was not — a
+ * row saved again unchanged in the same second as the base's version ("touched"); Anki sends
+ * it, and on a tie it counts like any other change. Touched rows are not counted as edits in
+ * the report and never listed as the losing side of a conflict (nothing of theirs is lost).
  */
 import type { CollectionDb } from '../sqlite.js';
 import type { Conflict, Side } from './types.js';
@@ -67,15 +71,19 @@ export function diffRows(db: CollectionDb, t: RowTable): Record<Side, RowDiff> {
     const s = SIDE_SCHEMA[side];
     const chg = `temp.${t.table}_chg_${s}`;
     const del = `temp.${t.table}_del_${s}`;
-    db.exec(`CREATE TABLE ${chg} (id INTEGER PRIMARY KEY, inbase INTEGER NOT NULL)`);
+    // touched = 1: content as in the base, but saved again since (pending where the base's is not)
+    db.exec(`CREATE TABLE ${chg} (id INTEGER PRIMARY KEY, inbase INTEGER NOT NULL, touched INTEGER NOT NULL)`);
     db.exec(`CREATE TABLE ${del} (id INTEGER PRIMARY KEY)`);
     db.exec(
-      `INSERT INTO ${chg} (id, inbase) SELECT s.id, b.id IS NOT NULL FROM ${s}.${t.table} s
-         LEFT JOIN o.${t.table} b ON b.id = s.id
-        WHERE b.id IS NULL OR NOT (${sameExceptUsn(t, 's', 'b')})`,
+      `INSERT INTO ${chg} (id, inbase, touched)
+       SELECT id, inbase, NOT edited FROM (
+         SELECT s.id AS id, b.id IS NOT NULL AS inbase, s.usn = -1 AND b.usn IS NOT -1 AS pending,
+                b.id IS NULL OR NOT (${sameExceptUsn(t, 's', 'b')}) AS edited
+           FROM ${s}.${t.table} s LEFT JOIN o.${t.table} b ON b.id = s.id)
+        WHERE edited OR pending`,
     );
     db.exec(`INSERT INTO ${del} (id) SELECT b.id FROM o.${t.table} b WHERE NOT EXISTS (SELECT 1 FROM ${s}.${t.table} s WHERE s.id = b.id)`);
-    const counts = db.prepare(`SELECT sum(inbase = 0) AS added, sum(inbase = 1) AS edited FROM ${chg}`).get() as {
+    const counts = db.prepare(`SELECT sum(inbase = 0) AS added, sum(inbase = 1 AND touched = 0) AS edited FROM ${chg}`).get() as {
       added: number | null;
       edited: number | null;
     };
@@ -118,25 +126,26 @@ export function applyRows(db: CollectionDb, t: RowTable, listLimit: number): App
   // Phone deleted what the desktop edited: the deletion wins.
   list(
     `SELECT d.id AS id, ${t.label} AS label FROM temp.${T}_del_p d
-       JOIN temp.${T}_chg_main c ON c.id = d.id JOIN main.${T} r ON r.id = d.id`,
+       JOIN temp.${T}_chg_main c ON c.id = d.id AND c.touched = 0 JOIN main.${T} r ON r.id = d.id`,
     'phone',
     () => 'deleted',
   );
   // Desktop deleted what the phone edited.
   list(
     `SELECT d.id AS id, ${t.label} AS label FROM temp.${T}_del_main d
-       JOIN temp.${T}_chg_p c ON c.id = d.id JOIN p.${T} r ON r.id = d.id`,
+       JOIN temp.${T}_chg_p c ON c.id = d.id AND c.touched = 0 JOIN p.${T} r ON r.id = d.id`,
     'desktop',
     () => 'deleted',
   );
-  // Both edited (to different contents): the later mod wins, a tie stays with the desktop.
+  // Both changed (to different contents): the later mod wins, a tie stays with the desktop.
+  // Listed only when the losing side had edited the row.
   const both = (winnerCond: string) =>
     `SELECT r.id AS id, ${t.label} AS label, (r.mod = x.mod) AS tie FROM temp.${T}_chg_p cp
        JOIN temp.${T}_chg_main ca ON ca.id = cp.id
        JOIN p.${T} r ON r.id = cp.id JOIN main.${T} x ON x.id = cp.id
       WHERE NOT (${sameExceptUsn(t, 'r', 'x')}) AND ${winnerCond}`;
-  list(both('r.mod > x.mod'), 'phone', () => 'newer');
-  list(both('r.mod <= x.mod'), 'desktop', (row) => (row.tie ? 'tie' : 'newer'));
+  list(both('r.mod > x.mod AND ca.touched = 0'), 'phone', () => 'newer');
+  list(both('r.mod <= x.mod AND cp.touched = 0'), 'desktop', (row) => (row.tie ? 'tie' : 'newer'));
 
   // Phone deletions.
   db.exec(`DELETE FROM main.${T} WHERE id IN (SELECT id FROM temp.${T}_del_p)`);
