@@ -1,8 +1,27 @@
 // The oracle for the merge: two real Anki clients (one peer process) and Anki's own sync
-// server. A pair starts from one base: client A full-uploads it, client B full-downloads it.
-// After edits on both, (a) A, B, A sync through the server and A is dumped; (b) our merge of
-// (base, A-before-sync, B-before-sync) is dumped; the two must be equal (ignoring sync
+// server. A pair starts from one base: client A (the desktop) full-uploads it, client B (the
+// phone) full-downloads it. After edits on both, (a) A, B, A sync through the server; (b) our
+// merge of (base, A-before-sync, B-before-sync) is dumped; the two must be equal (ignoring sync
 // bookkeeping and media files, which the merge does not move).
+//
+// What (a) is, exactly: the collection the server holds after those three syncs — what AnkiWeb
+// would keep and hand to any device that syncs or downloads next. The desktop after its second
+// sync holds exactly that (runCase checks it on every case and reports a difference). The phone
+// is not always the same: on a tie (both sides saved an object in the same second) each real
+// client keeps a different version and Anki never reconciles them by itself —
+// - decks, deck presets, note types: the receiver replaces when `existing.mtime <= incoming`
+//   (rslib sync/collection/changes.rs). The server takes the phone's (it arrives second); the
+//   phone, applying the server's list (made before the phone's were applied), takes the
+//   desktop's; the desktop's second sync then brings it the phone's. Server = desktop = phone's
+//   version; the phone keeps the desktop's.
+// - notes, cards: the receiver keeps its own pending row unless the incoming is strictly newer
+//   (chunks.rs, is_pending_sync; on the server "pending" = changed since the client's last
+//   sync). The phone keeps its own; the server keeps the desktop's and never sends it to the
+//   phone again. Server = desktop = desktop's version; the phone keeps its own.
+// The outcome is a function of the three files (mod times, and usn -1 = "changed since the last
+// sync"), not of timing; what depends on timing is only whether two saves land in one second.
+// So the reference is the server's collection, the only state both clients take their next
+// changes from; continuePair counts the ties that left the two clients different.
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AnkiPeer, startSyncServer, type CanonicalDump, type PeerOp, type SyncServer } from '../peer/peer.js';
@@ -68,6 +87,16 @@ export function comparable(d: CanonicalDump): Omit<CanonicalDump, 'media'> {
   return { ...rest, config };
 }
 
+const USER = 'merge';
+/**
+ * A stopped clock (see Oracle.freeze) puts the base's ops at T.000, the side edited first at
+ * T + FIRST, the other at T + SECOND and lets the clock run from T + RESUME at the earliest. One
+ * second for all mod times; distinct ms for review log ids (one id is one row: a collision would
+ * drop a review on both routes, an artifact of a stopped clock, not something real clocks do);
+ * and the server's next stamps come after every edit, as when edits come before the syncs.
+ */
+const FROZEN = { FIRST: 0.1, SECOND: 0.35, RESUME: 0.5 };
+
 export class Oracle {
   /** How often continuePair found the two clients different after syncing (Anki's tie rules). */
   resyncs = 0;
@@ -79,21 +108,29 @@ export class Oracle {
     readonly root: string,
   ) {}
 
+  /**
+   * The peer (both clients) and the sync server run on one fake clock (libfaketime, the same
+   * timestamp file): `between` and freeze move it for all three at once, with no sleeping and
+   * no skew between the clients and the server (whose col mod, in ms, decides whose collection
+   * config travels). It starts at the real time.
+   */
   static async start(root: string): Promise<Oracle> {
-    const [peer, server] = await Promise.all([AnkiPeer.start(), startSyncServer({ users: [{ user: 'merge', password: 'pw' }] })]);
+    const peer = await AnkiPeer.start({ fakeClock: true });
+    let server: SyncServer | undefined;
     try {
-      const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'merge', password: 'pw' });
+      server = await startSyncServer({ users: [{ user: USER, password: 'pw' }], clockFile: peer.clockFile });
+      const { hkey } = await peer.syncLogin({ endpoint: server.endpoint, user: USER, password: 'pw' });
       return new Oracle(peer, server, { endpoint: server.endpoint, hkey }, root);
     } catch (e) {
       await peer.close();
-      await server.stop();
+      await server?.stop();
       throw e;
     }
   }
 
   async close(): Promise<void> {
-    await this.peer.close();
     await this.server.stop();
+    await this.peer.close();
   }
 
   modify(file: string, ops: Op[], seed = 0): Promise<{ applied: number }> {
@@ -119,6 +156,42 @@ export class Oracle {
   }
 
   /**
+   * Stops the shared clock at T, the next whole second (after every stamp so far); runCase with
+   * `frozenAt: T` then makes both sides' edits in that second and lets the clock run again.
+   */
+  async freeze(): Promise<number> {
+    const at = Math.floor((await this.peer.version()).now) + 1;
+    await this.peer.freezeClock(at);
+    return at;
+  }
+
+  /**
+   * A base saved in the same second as the edits that follow: stops the clock at T, runs `ops`
+   * on A, syncs A and B (both now agree; the server's stamps are T.000 too) and takes the new
+   * base. Returns T; the clock stays stopped for runCase({ frozenAt: T }).
+   */
+  async sameSecondBase(pair: Pair, ops: Op[]): Promise<{ pair: Pair; at: number }> {
+    const at = await this.freeze();
+    try {
+      if (ops.length) await this.modify(pair.a, ops);
+      await this.sync(pair.a);
+      await this.sync(pair.b);
+      copyCollection(pair.a, pair.base);
+      return { pair: { ...pair, baseDump: await this.peer.dump(pair.base, { ignoreSync: true }) }, at };
+    } catch (e) {
+      await this.peer.freezeClock(null);
+      throw e;
+    }
+  }
+
+  /** The server's collection (a copy with its WAL; the server is idle between syncs). */
+  private async serverDump(dir: string): Promise<CanonicalDump> {
+    const copy = path.join(dir, 'server-probe', 'collection.anki2');
+    copyCollection(path.join(this.server.dataDir, USER, 'collection.anki2'), copy);
+    return this.peer.dump(copy, { ignoreSync: true });
+  }
+
+  /**
    * After a case: sync B once more so both hold the server's state; if their dumps agree, the
    * pair continues from there (new base = A), else (Anki's tie rules can leave the two clients
    * different) a fresh pair is made from A.
@@ -137,18 +210,26 @@ export class Oracle {
   }
 
   /**
-   * Edits on both clients (`first` side edited first), then both routes. `between` seconds of
-   * real time pass between the two sides' edits (note/card mod has 1 s resolution).
+   * Edits on both clients (`first` side edited first), then both routes. The clock moves on
+   * `between` seconds between the two sides' edits (note/card mod has 1 s resolution). With
+   * `frozenAt` (from freeze or sameSecondBase) both sides' edits are made in that second
+   * (`between` does not apply; see FROZEN), then the clock runs again.
    */
   async runCase(
     pair: Pair,
-    c: { desktop: Op[]; phone: Op[]; first?: 'desktop' | 'phone'; between?: number; seed?: number },
+    c: { desktop: Op[]; phone: Op[]; first?: 'desktop' | 'phone'; between?: number; seed?: number; frozenAt?: number },
   ): Promise<CaseResult> {
     const seed = c.seed ?? 1;
     const steps: [string, Op[]][] = c.first === 'phone' ? [[pair.b, c.phone], [pair.a, c.desktop]] : [[pair.a, c.desktop], [pair.b, c.phone]];
-    for (const [i, [file, ops]] of steps.entries()) {
-      if (i === 1 && c.between) await this.modify(file, [{ op: 'advanceClock', seconds: c.between }]);
-      if (ops.length) await this.modify(file, ops, seed + i);
+    try {
+      for (const [i, [file, ops]] of steps.entries()) {
+        if (c.frozenAt !== undefined) await this.peer.freezeClock(c.frozenAt + (i === 0 ? FROZEN.FIRST : FROZEN.SECOND));
+        // the shared clock jumps (server included); no sleeping
+        else if (i === 1 && c.between) await this.modify(file, [{ op: 'advanceClock', seconds: c.between }]);
+        if (ops.length) await this.modify(file, ops, seed + i);
+      }
+    } finally {
+      if (c.frozenAt !== undefined) await this.peer.freezeClock(null, { notBefore: c.frozenAt + FROZEN.RESUME });
     }
     const files = {
       base: pair.base,
@@ -167,7 +248,9 @@ export class Oracle {
       const r = await this.sync(f);
       if (r.did !== 'normal' && r.did !== 'nothing') throw new Error(`sync of ${f} did not run a normal sync: ${JSON.stringify(r)}`);
     }
-    const oracle = await this.peer.dump(pair.a, { ignoreSync: true });
+    const oracle = await this.serverDump(pair.dir);
+    const desktopSynced = await this.peer.dump(pair.a, { ignoreSync: true });
+    const desktopVsServer = dumpDiff(comparable(oracle), comparable(desktopSynced)).map((d) => `desktop after its sync vs the server: ${d}`);
     // Dump and check a copy: Anki's check may fix things and we want to see the file as written.
     const probe = path.join(pair.dir, 'probe', 'collection.anki2');
     copyCollection(files.merged, probe);
@@ -181,7 +264,7 @@ export class Oracle {
     let oracleCheck: { ok: boolean; problems: string[] } | undefined;
     if (diff.length || !check.ok) {
       const oprobe = path.join(pair.dir, 'oracle-probe', 'collection.anki2');
-      copyCollection(pair.a, oprobe);
+      copyCollection(path.join(this.server.dataDir, USER, 'collection.anki2'), oprobe);
       oracleCheck = await this.peer.check(oprobe);
       if (!oracleCheck.ok && diff.length) {
         // Both sides as Anki's check leaves them: the check also rebuilds the tag list (tags no
@@ -192,7 +275,7 @@ export class Oracle {
         diff = dumpDiff(decksByName(comparable(repaired), oracle), decksByName(comparable(mergedChecked), oracle));
       }
     }
-    return { oracle, merged, report, check, oracleCheck, diff, invariants, files };
+    return { oracle, merged, report, check, oracleCheck, diff: [...desktopVsServer, ...diff], invariants, files };
   }
 }
 

@@ -1,9 +1,11 @@
 // Randomized oracle suite: seeded, reproducible random edit sequences on both sides, each merged
 // by us and synced through real Anki; dumps equal, invariants hold, Anki's check is clean.
-//   MERGE_RANDOM_SEQUENCES (default 100)  how many sequences
+//   MERGE_RANDOM_SEQUENCES (default 300)  how many sequences
 //   MERGE_RANDOM_SEED      (default 20261125) base seed; a failure names its sequence's seed
-//   MERGE_RANDOM_SAME_SECOND=1  also let both sides edit within the same second (a known gap: Anki's
-//                          tie outcome there depends on timing and is not always matched yet)
+// Each sequence picks how its two sides' edits lie in time (see TIMINGS): a second or more
+// apart; straight after each other (often in one second, sometimes in the base's second too,
+// as it happens); or certainly in one second — the clock stopped (Oracle.freeze), optionally
+// with a base saved in that same second as well (Oracle.sameSecondBase).
 // The pair continues from the synced state between sequences (chained), which is both faster
 // and covers edits on top of earlier merges; every 15 sequences it restarts from the source.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,10 +15,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Oracle, type Op, type Pair } from './harness.js';
 import type { CanonicalDump } from '../peer/peer.js';
 
-const SEQUENCES = Number(process.env.MERGE_RANDOM_SEQUENCES ?? 100);
+const SEQUENCES = Number(process.env.MERGE_RANDOM_SEQUENCES ?? 300);
 const SEED = Number(process.env.MERGE_RANDOM_SEED ?? 20261125);
 const RESTART_EVERY = 15;
-const SAME_SECOND = process.env.MERGE_RANDOM_SAME_SECOND === '1';
+
+/** How the two sides' edits lie in time, with the share of sequences for each. */
+const TIMINGS = [
+  ['apart', 0.3], // the clock moves on 1.05 s between the sides: no ties
+  ['quick', 0.3], // one right after the other on the running clock: ties by chance
+  ['sameSecond', 0.25], // clock stopped: every object both sides change is a tie
+  ['sameSecondAsBase', 0.15], // and the base saved in that second too (unchanged saves count)
+] as const;
+type Timing = (typeof TIMINGS)[number][0];
+
+function timingOf(x: number): Timing {
+  let acc = 0;
+  for (const [t, share] of TIMINGS) if (x < (acc += share)) return t;
+  return TIMINGS[0][0];
+}
 
 let oracle: Oracle;
 let root: string;
@@ -46,8 +62,9 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Random ops for one side, valid on that side's own copy (it tracks what its earlier ops did). */
-function sideOps(r: () => number, base: CanonicalDump, side: 'd' | 'p', seq: number): Op[] {
+/** Random ops for one side, valid on that side's own copy (it tracks what its earlier ops did).
+ *  `side` prefixes the names it makes: d(esktop), p(hone), b(ase: ops synced to both first). */
+function sideOps(r: () => number, base: CanonicalDump, side: 'd' | 'p' | 'b', seq: number): Op[] {
   const pick = <T>(l: T[]): T => l[Math.floor(r() * l.length)]!;
   const notes = new Set(base.notes.map((n) => n.id));
   const cardsOf = new Map<number, number[]>();
@@ -160,36 +177,46 @@ describe(`merge equals Anki sync (oracle), ${SEQUENCES} random sequences from se
     let pair: Pair | undefined;
     const failures: string[] = [];
     let conflicts = 0;
+    let ties = 0;
     const repairedLikeAnki: string[] = [];
     const sameAsAnki: string[] = [];
+    const timings: Record<Timing, number> = { apart: 0, quick: 0, sameSecond: 0, sameSecondAsBase: 0 };
     for (let seq = 0; seq < SEQUENCES; seq++) {
       const seqSeed = SEED + seq;
       pair = !pair || seq % RESTART_EVERY === 0 ? await oracle.freshPair(source, 'pair') : await oracle.continuePair(pair, 'pair');
       const r = rng(seqSeed);
+      const timing = timingOf(r());
+      timings[timing]++;
+      let frozenAt: number | undefined;
+      let baseOps: Op[] = [];
+      if (timing === 'sameSecond') frozenAt = await oracle.freeze();
+      if (timing === 'sameSecondAsBase') {
+        baseOps = sideOps(r, pair.baseDump, 'b', seq);
+        ({ pair, at: frozenAt } = await oracle.sameSecondBase(pair, baseOps));
+      }
       const desktop = sideOps(r, pair.baseDump, 'd', seq);
       const phone = sideOps(r, pair.baseDump, 'p', seq);
       const first = r() < 0.5 ? 'desktop' : 'phone';
-      // Same-second edits on both sides make Anki's own result depend on timing (two real clients
-      // diverge there too); they run only when asked, the rest is deterministic.
-      const spacing = r() < 0.5 ? 0 : 1.05;
-      const between = SAME_SECOND ? spacing : 1.05;
-      const where = `sequence ${seq} (seed ${seqSeed}, ${first} first, between ${between}s)\n  desktop ${JSON.stringify(desktop)}\n  phone ${JSON.stringify(phone)}`;
+      const between = timing === 'apart' ? 1.05 : 0;
+      const where = `sequence ${seq} (seed ${seqSeed}, ${timing}, ${first} first)\n  ${baseOps.length ? `base ${JSON.stringify(baseOps)}\n  ` : ''}desktop ${JSON.stringify(desktop)}\n  phone ${JSON.stringify(phone)}`;
       let res;
       try {
-        res = await oracle.runCase(pair, { desktop, phone, first, between, seed: seqSeed });
+        res = await oracle.runCase(pair, { desktop, phone, first, between, seed: seqSeed, frozenAt });
       } catch (e) {
         throw new Error(`${where}\n  ${(e as Error).message}`, { cause: e });
       }
       conflicts += res.report.conflictCount;
+      ties += res.report.conflicts.filter((c) => c.reason === 'tie').length;
       const diff = res.diff;
       const problems = [
         ...diff.map((d) => `dump: ${d}`),
         ...res.invariants.map((d) => `invariant: ${d}`),
       ];
       if (!res.check.ok) {
-        // Anki's own sync result can need Check Database too (e.g. a card reviewed on both sides
-        // in the same second keeps the first side's card, whose "last review time" is then older
-        // than the other side's review). The same finding on both routes is Anki's behaviour.
+        // Anki's own sync result can need Check Database too: e.g. the phone reviews a card that
+        // the desktop suspends in the same second (or later); the desktop's card wins, and its
+        // "last review time" (card data lrt) predates the phone's review in the log. The same
+        // finding on both routes is Anki's behaviour.
         if (JSON.stringify(res.oracleCheck?.problems) === JSON.stringify(res.check.problems)) sameAsAnki.push(`sequence ${seq}: ${res.check.problems.join('; ')}`);
         else problems.push(...res.check.problems.map((p) => `anki check of the merged file: ${p} (of Anki's sync result: ${JSON.stringify(res.oracleCheck)})`));
       }
@@ -199,7 +226,7 @@ describe(`merge equals Anki sync (oracle), ${SEQUENCES} random sequences from se
         pair = undefined; // start the next one from a fresh pair
       }
     }
-    console.log(`merge random suite: ${SEQUENCES} sequences, ${conflicts} conflicts resolved, ${oracle.resyncs} times the two Anki clients themselves ended different, ${repairedLikeAnki.length} where Anki's own sync result needed Check Database and the merge repaired it, ${sameAsAnki.length} where both results need the same Check Database fix, ${failures.length} failed`);
+    console.log(`merge random suite: ${SEQUENCES} sequences from seed ${SEED} (${Object.entries(timings).map(([k, v]) => `${v} ${k}`).join(', ')}), ${conflicts} conflicts resolved (${ties} ties), ${oracle.resyncs} times the two Anki clients themselves ended different, ${repairedLikeAnki.length} where Anki's own sync result needed Check Database and the merge repaired it, ${sameAsAnki.length} where both results need the same Check Database fix, ${failures.length} failed`);
     for (const s of [...repairedLikeAnki, ...sameAsAnki]) console.log(`  ${s}`);
     expect(failures).toEqual([]);
   });
