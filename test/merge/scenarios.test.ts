@@ -57,7 +57,7 @@ interface Scenario {
    */
   sameSecond?: 'edits' | { base(c: Ctx): Op[] };
   /** Extra expectations on the report / result. */
-  expect?(r: { report: MergeReport; merged: CanonicalDump; base: CanonicalDump }): void;
+  expect?(r: { report: MergeReport; merged: CanonicalDump; base: CanonicalDump; oracleCheck?: { ok: boolean; problems: string[] } }): void;
 }
 
 const img = Buffer.from('89504e470d0a1a0a', 'hex').toString('base64');
@@ -244,6 +244,24 @@ const SCENARIOS: Scenario[] = [
     desktop: (c) => [{ op: 'renameDeck', from: c.deck(1), to: 'Desk Renamed Again' }],
     phone: (c) => [{ op: 'addNotes', count: 2, deck: c.deck(1) }],
   },
+  {
+    // Anki's sync keeps the desktop's (newer) card and adds the phone's review to the log: the
+    // card's last review time then predates its last review, which Anki's Check Database fixes.
+    // The merge makes that fix itself; the reference is Anki's result after its check.
+    name: 'card reviewed on the phone, suspended on the desktop later: the desktop’s card, last review time from the phone’s review',
+    desktop: (c) => [{ op: 'suspend', cardIds: [c.card(7)] }],
+    phone: (c) => [{ op: 'reviewCard', cardId: c.card(7), ease: 3 }],
+    first: 'phone',
+    between: 1.1,
+    expect: ({ report, merged, base, oracleCheck }) => {
+      expect(oracleCheck?.problems).toEqual(['Added last review time to 1 card.']);
+      expect(report.repairs).toEqual([expect.stringMatching(/^Set the last review time of 1 card /)]);
+      const card = merged.cards.find((x) => x.id === base.cards[7]!.id)!;
+      expect(card.queue).toBe(-1);
+      const last = Math.max(...merged.revlog.filter((x) => x.cid === card.id).map((x) => x.id));
+      expect(JSON.parse(String(card.data)).lrt).toBe(Math.floor(last / 1000));
+    },
+  },
   // Same second on both sides (ties). Anki's rules: notes and cards keep the version of the
   // side that syncs first (the desktop); decks, presets and note types take the incoming
   // version on the server, i.e. the phone's. See harness.ts for why the phone itself keeps
@@ -370,7 +388,7 @@ describe('merge equals Anki sync (oracle), named scenarios', () => {
     expect(r.diff, 'oracle vs merged').toEqual([]);
     expect(r.invariants).toEqual([]);
     expect(r.check).toEqual({ ok: true, problems: [] });
-    s.expect?.({ report: r.report, merged: r.merged, base: pair.baseDump });
+    s.expect?.({ report: r.report, merged: r.merged, base: pair.baseDump, oracleCheck: r.oracleCheck });
   });
 });
 

@@ -24,6 +24,7 @@ import { CARDS, NOTES, applyRows, collectNewRevlog, diffRows, mergeGraves, merge
 import { DECKS, DECK_CONFIGS, NOTETYPES, configLostFromPhone, mergeObjects, mergeTags } from './objects.js';
 import { ensureSchema18 } from './schema.js';
 import { addMissingParentDecks } from './repair.js';
+import { fixLastReviewTimes } from './last-review.js';
 import type { Conflict, MergeOptions, MergeReport, ObjectKind, Side, SideReport } from './types.js';
 
 export function mergeCollections(opts: MergeOptions): MergeReport {
@@ -166,6 +167,8 @@ function runMerge(db: CollectionDb, listLimit: number, nowMs: number, lap: (name
   record('card', c.conflicts, c.listed);
   mergeGraves(db);
   lap('notesCards');
+  const lastReviewFixed = fixLastReviewTimes(db);
+  lap('lastReview');
 
   const side = (s: Side): SideReport => ({
     notesAdded: notes[s].added,
@@ -178,6 +181,11 @@ function runMerge(db: CollectionDb, listLimit: number, nowMs: number, lap: (name
     decksDeleted: decks.diff[s].deleted,
   });
   const repairs = createdDecks.map((d) => `Created the missing parent deck "${d}" (a deck was renamed on one side while a deck inside it changed on the other; Anki's Check Database does the same).`);
+  if (lastReviewFixed) {
+    repairs.push(
+      `Set the last review time of ${lastReviewFixed} card${lastReviewFixed === 1 ? '' : 's'} from the merged review log (one side's version of the card won, a review of it came from the other; Anki's Check Database does the same).`,
+    );
+  }
   return { desktop: side('desktop'), phone: side('phone'), conflictCount, conflictsByKind: byKind, conflicts, repairs };
 }
 
