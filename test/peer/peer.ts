@@ -204,6 +204,10 @@ export class AnkiPeer implements AsyncDisposable {
       Object.assign(env, {
         LD_PRELOAD: libfaketime(), FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1',
         FAKETIME_DONT_RESET: '1', ANKIBRIDGE_PEER_CLOCK_FILE: clockFile,
+        // Only the wall clock (what Anki stamps) is faked. A faked monotonic clock makes tokio's
+        // timers misfire after a jump or a stop (the sync's stall check then reports "Connection
+        // timed out" on a healthy request).
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
       });
     }
     const child = spawn(py, [path.join(here, 'anki_peer.py')], {
@@ -417,6 +421,7 @@ export async function startSyncServer(opts: {
   if (opts.clockFile) {
     Object.assign(env, {
       LD_PRELOAD: libfaketime(), FAKETIME_TIMESTAMP_FILE: opts.clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_RESET: '1',
+      FAKETIME_DONT_FAKE_MONOTONIC: '1', // as for the peer: tokio's timers need a true monotonic clock
     });
   }
   users.forEach((u, i) => (env[`SYNC_USER${i + 1}`] = `${u.user}:${u.password}`));
