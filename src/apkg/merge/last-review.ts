@@ -18,17 +18,20 @@ import type { CollectionDb } from '../sqlite.js';
 
 /** Sets the lrt of cards whose merged review log says otherwise; returns how many changed. */
 export function fixLastReviewTimes(db: CollectionDb): number {
+  // Only mismatches come back: `stored` is the lrt Anki reads (an integer, else none).
   const rows = db
     .prepare(
       `WITH c AS (SELECT cid FROM temp.revlog_new_main UNION SELECT cid FROM temp.revlog_new_p),
-            reset AS (SELECT c.cid, (SELECT max(r.id) FROM main.revlog r
-                                       WHERE r.cid = c.cid AND r.type = 4 AND r.factor = 0 AND r.ease = 0) AS rid FROM c)
-       SELECT k.id AS id, CASE WHEN json_valid(k.data) AND json_type(k.data) = 'object' THEN k.data ELSE '{}' END AS data,
-              (SELECT max(r.id) / 1000 FROM main.revlog r
-                WHERE r.cid = k.id AND r.ease > 0 AND NOT (r.type = 3 AND r.factor = 0)
-                  AND r.id > coalesce(reset.rid, -1)) AS lrt
-         FROM reset JOIN main.cards k ON k.id = reset.cid
-        WHERE k.type != 0`,
+            k AS (SELECT k.id, CASE WHEN json_valid(k.data) AND json_type(k.data) = 'object' THEN k.data ELSE '{}' END AS data
+                    FROM c JOIN main.cards k ON k.id = c.cid WHERE k.type != 0),
+            x AS (SELECT k.id, k.data,
+                         CASE WHEN json_type(k.data, '$.lrt') = 'integer' THEN json_extract(k.data, '$.lrt') END AS stored,
+                         (SELECT max(r.id) / 1000 FROM main.revlog r
+                           WHERE r.cid = k.id AND r.ease > 0 AND NOT (r.type = 3 AND r.factor = 0)
+                             AND r.id > coalesce((SELECT max(z.id) FROM main.revlog z
+                                                   WHERE z.cid = k.id AND z.type = 4 AND z.factor = 0 AND z.ease = 0), -1)) AS lrt
+                    FROM k)
+       SELECT id, data, lrt FROM x WHERE stored IS NOT lrt`,
     )
     .all() as { id: number; data: string; lrt: number | null }[];
   // SQLite's JSON functions keep every other value's text (Anki's number formatting) and
@@ -41,15 +44,9 @@ export function fixLastReviewTimes(db: CollectionDb): number {
      WHERE id = @id`,
   );
   const setFromEmpty = db.prepare(`UPDATE main.cards SET usn = -1, data = json_object('lrt', CAST(@lrt AS INTEGER)) WHERE id = @id`);
-  const read = db.prepare(`SELECT json_extract(?, '$.lrt')`).pluck();
-  let fixed = 0;
   for (const r of rows) {
-    const stored = read.get(r.data) as unknown;
-    const current = typeof stored === 'number' && Number.isInteger(stored) ? stored : null;
-    if (current === r.lrt) continue;
     if (r.data === '{}' && r.lrt !== null) setFromEmpty.run({ id: r.id, lrt: r.lrt });
     else set.run({ id: r.id, lrt: r.lrt });
-    fixed++;
   }
-  return fixed;
+  return rows.length;
 }
