@@ -57,7 +57,7 @@ function q(c: string): string {
   return `"${c}"`;
 }
 
-function sameExceptUsn(t: RowTable, a: string, b: string): string {
+export function sameExceptUsn(t: RowTable, a: string, b: string): string {
   return t.columns
     .filter((c) => c !== 'usn')
     .map((c) => `${a}.${q(c)} IS ${b}.${q(c)}`)
