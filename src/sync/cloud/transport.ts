@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecompressStream } from 'zstd-napi';
 import { clientVersionString } from './client-version.js';
 import { normalizeEndpoint } from './endpoint.js';
-import { zstdCompress, zstdDecompress } from './zstd.js';
+import { ZstdTooLarge, zstdCompress, zstdDecompress } from './zstd.js';
 
 /** v11: metadata in a header, zstd bodies, schema-18 full syncs (doc §1). */
 export const SYNC_VERSION = 11;
@@ -86,6 +86,12 @@ export class SyncTransport {
     return parseJson(body, `${group}/${method}`);
   }
 
+  /** json() with the request already written as JSON text. */
+  async jsonText(group: SyncGroup, method: string, text: string): Promise<unknown> {
+    const body = await this.call(group, method, Buffer.from(text));
+    return parseJson(body as Buffer, `${group}/${method}`);
+  }
+
   /**
    * One POST. Returns the decompressed body of a 200, a Redirect for a 308 when allowed, and
    * throws a named CLOUD error for everything else.
@@ -111,8 +117,9 @@ export class SyncTransport {
     }
     let body: Buffer;
     try {
-      body = zstdDecompress(res.body);
+      body = zstdDecompress(res.body, expected);
     } catch (e) {
+      if (e instanceof ZstdTooLarge) throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: e.message }, e);
       throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `the zstd data is damaged or cut short (${(e as Error).message})` }, e);
     }
     if (body.length !== expected) {
