@@ -12,6 +12,8 @@ import { BackupStore } from '../../src/sync/backup/store.js';
 import { ensureBackupSchema } from '../../src/sync/backup/schema.js';
 import { makeCloudSync, sha256 } from './helpers.js';
 
+const TRICKY = 'say "hi" \\ back\\slash\nnew line\ttab \u0001\u001e ünïcödé ✓ 🦊 \u2028 </script> {"x":[1]}';
+
 let peer: AnkiPeer;
 let server: SyncServer;
 let dir: string;
@@ -65,6 +67,8 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     await peer.modify(ours, [
       { op: 'review', count: 6, ease: 3 },
       { op: 'editNote', noteId: d.notes[0]!.id, field: 0, value: 'edited <b>here</b> &amp; there' },
+      // text that JSON must escape (our chunks are written as JSON by SQLite itself)
+      { op: 'editNote', noteId: d.notes[5]!.id, field: 0, value: TRICKY },
       { op: 'addNotes', count: 3, deck: 'Ours::Sub', tags: ['ours'] },
       { op: 'tag', noteIds: [d.notes[2]!.id], add: ['tagged-by-us'] },
       { op: 'editDeckConfig', id: 1, newPerDay: 33 },
@@ -84,6 +88,10 @@ describe('cloud sync of the collection against anki.syncserver', () => {
     const last = await sync.run();
     expect(last).toMatchObject({ kind: 'normal' });
     expect(await peer.dump(ours, { ignoreSync: true })).toEqual(await peer.dump(theirs, { ignoreSync: true }));
+    // byte for byte what Anki stored on our side (Anki itself drops some control characters)
+    const flds = async (p: string) => (await peer.query<[string]>(p, 'SELECT flds FROM notes WHERE id = ?', [d.notes[5]!.id]))[0]![0];
+    expect(await flds(theirs)).toBe(await flds(ours));
+    for (const part of ['"hi"', '\\ back\\slash\n', '\t', '🦊', '\u2028', '</script>']) expect(await flds(theirs)).toContain(part);
     // every socket our client opened is closed again (keep-alive agents are destroyed per run)
     await new Promise((r) => setTimeout(r, 50));
     expect(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap')).toEqual([]);

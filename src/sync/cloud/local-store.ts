@@ -5,16 +5,23 @@
  * usn as they are sent (doc §4.11).
  */
 import type { CollectionDb } from '../../apkg/sqlite.js';
+import type { Statement } from 'better-sqlite3';
 import { makeError } from '../../errors/define.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
-import type { CardRow, Chunk, Graves, NoteRow, RevlogRow, SanityCounts, UnchunkedChanges, Json11 } from './protocol-types.js';
+import type { Chunk, Graves, SanityCounts, UnchunkedChanges, Json11 } from './protocol-types.js';
 import { deckJsonToRow, deckRowToJson, type DeckRow } from './schema11/deck.js';
 import { deckConfigJsonToRow, deckConfigRowToJson, type DeckConfigRow } from './schema11/deck-config.js';
 import { notetypeJsonToRows, notetypeRowsToJson, type NotetypeRows } from './schema11/notetype.js';
 import { parseJsonLossless, stringifyJsonLossless } from './json-lossless.js';
 import { fieldChecksum, sortFieldOf } from './note-text.js';
-import { num } from './schema11/other.js';
 import { PbMessage } from './protobuf.js';
+
+/** A chunk to send, as the JSON text of the protocol's Chunk object, with its row counts. */
+export interface OutgoingChunk {
+  done: boolean;
+  counts: { revlog: number; notes: number; cards: number };
+  json: string;
+}
 
 /** Anki packs at most this many objects into one chunk or graves message (doc §4.4, §4.6). */
 export const CHUNK_SIZE = 250;
@@ -250,55 +257,60 @@ export class LocalStore {
     return { revlog: ids('revlog'), cards: ids('cards'), notes: ids('notes') };
   }
 
-  /** Builds the next ≤250-object chunk round-robin revlog → note → card, stamping rows with serverUsn. */
-  takeLocalChunk(pending: { revlog: number[]; cards: number[]; notes: number[] }, serverUsn: number): Chunk {
-    const revlog: RevlogRow[] = [];
-    const cards: CardRow[] = [];
-    const notes: NoteRow[] = [];
-    const getR = this.db.prepare('SELECT id, cid, usn, ease, ivl, lastIvl, factor, time, type FROM revlog WHERE id = ?').raw(true);
-    const getC = this.db
-      .prepare('SELECT id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data FROM cards WHERE id = ?')
-      .raw(true);
-    const getN = this.db.prepare('SELECT id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data FROM notes WHERE id = ?').raw(true);
+  /**
+   * Builds the next ≤250-object chunk round-robin revlog → note → card (as Anki takes them),
+   * stamping the rows with serverUsn. SQLite writes the chunk's JSON itself (json_group_array),
+   * one SELECT and one UPDATE per table and chunk: per-row statements, JS row arrays and
+   * JSON.stringify were most of the client's CPU in an incremental sync. The columns are
+   * INTEGER-affinity (an integral REAL is stored as an integer), so the numbers come out as
+   * JSON.stringify would print them; 64-bit ids are written exactly.
+   */
+  takeLocalChunk(pending: { revlog: number[]; cards: number[]; notes: number[] }, serverUsn: number): OutgoingChunk {
+    const take = { revlog: 0, notes: 0, cards: 0 };
     let count = 0;
-    while (count < CHUNK_SIZE && (pending.revlog.length || pending.notes.length || pending.cards.length)) {
-      if (pending.revlog.length && count < CHUNK_SIZE) {
-        const r = getR.get(pending.revlog.shift()) as RevlogRow | undefined;
-        if (r) {
-          r[2] = serverUsn;
-          revlog.push(r);
+    for (let progressed = true; progressed && count < CHUNK_SIZE; ) {
+      progressed = false;
+      for (const table of ['revlog', 'notes', 'cards'] as const) {
+        if (take[table] < pending[table].length && count < CHUNK_SIZE) {
+          take[table]++;
           count++;
-        }
-      }
-      if (pending.notes.length && count < CHUNK_SIZE) {
-        const r = getN.get(pending.notes.shift()) as unknown[] | undefined;
-        if (r) {
-          // sfld/csum are derived, sent empty (doc §4.6); flags and data as stored
-          notes.push([r[0], r[1], r[2], r[3], serverUsn, r[5], r[6], '', '', num(r[9]), String(r[10] ?? '')] as NoteRow);
-          count++;
-        }
-      }
-      if (pending.cards.length && count < CHUNK_SIZE) {
-        const r = getC.get(pending.cards.shift()) as CardRow | undefined;
-        if (r) {
-          r[5] = serverUsn;
-          cards.push(r);
-          count++;
+          progressed = true;
         }
       }
     }
-    const stamp = (t: string, ids: number[]): void => {
-      const st = this.db.prepare(`UPDATE ${t} SET usn = ? WHERE id = ?`);
-      for (const id of ids) st.run(serverUsn, id);
+    const done = pending.revlog.length === take.revlog && pending.notes.length === take.notes && pending.cards.length === take.cards;
+    const st = this.chunkStatements();
+    const counts = { revlog: 0, notes: 0, cards: 0 };
+    let json = `{"done":${done}`;
+    for (const table of ['revlog', 'notes', 'cards'] as const) {
+      const ids = pending[table].splice(0, take[table]);
+      if (!ids.length) continue;
+      const list = JSON.stringify(ids);
+      const rows = st[table].select.get({ usn: serverUsn, ids: list }) as { n: number; rows: string };
+      st[table].stamp.run(serverUsn, list);
+      if (!rows.n) continue;
+      counts[table] = rows.n;
+      json += `,"${table}":${rows.rows}`;
+    }
+    return { done, counts, json: `${json}}` };
+  }
+
+  private chunkSql?: Record<'revlog' | 'notes' | 'cards', { select: Statement; stamp: Statement }>;
+
+  private chunkStatements(): NonNullable<LocalStore['chunkSql']> {
+    // a bound JS number is a REAL to SQLite, which json_array would print as 7.0: cast it
+    const pair = (table: string, row: string): { select: Statement; stamp: Statement } => ({
+      select: this.db.prepare(`SELECT count() AS n, json_group_array(json_array(${row.replace('$usn', 'CAST(@usn AS INTEGER)')})) AS rows FROM ${table} WHERE id IN (SELECT value FROM json_each(@ids))`),
+      stamp: this.db.prepare(`UPDATE ${table} SET usn = ? WHERE id IN (SELECT value FROM json_each(?))`),
+    });
+    // @usn = the server usn the rows are stamped with; note sfld/csum are derived and sent empty
+    // (doc §4.6), flags and data as stored
+    this.chunkSql ??= {
+      revlog: pair('revlog', 'id, cid, $usn, ease, ivl, lastIvl, factor, time, type'),
+      notes: pair('notes', "id, guid, mid, mod, $usn, tags, flds, '', '', ifnull(flags, 0), ifnull(data, '')"),
+      cards: pair('cards', 'id, nid, did, ord, mod, $usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data'),
     };
-    stamp('revlog', revlog.map((r) => r[0]));
-    stamp('notes', notes.map((r) => r[0]));
-    stamp('cards', cards.map((r) => r[0]));
-    const out: Chunk = { done: !(pending.revlog.length || pending.notes.length || pending.cards.length) };
-    if (revlog.length) out.revlog = revlog;
-    if (notes.length) out.notes = notes;
-    if (cards.length) out.cards = cards;
-    return out;
+    return this.chunkSql;
   }
 
   // ---- sanity (doc §4.8) and finish (§4.9)

@@ -82,10 +82,10 @@ export async function normalSync(
     for (;;) {
       checkAbort();
       const c = store.takeLocalChunk(pending, serverUsn);
-      await P.applyChunk(t, c);
-      stats.sentRevlog += c.revlog?.length ?? 0;
-      stats.sentCards += c.cards?.length ?? 0;
-      stats.sentNotes += c.notes?.length ?? 0;
+      await P.applyChunk(t, c.json);
+      stats.sentRevlog += c.counts.revlog;
+      stats.sentCards += c.counts.cards;
+      stats.sentNotes += c.counts.notes;
       progress('upload', stats.sentRevlog + stats.sentCards + stats.sentNotes, total);
       if (c.done) break;
     }

@@ -104,8 +104,10 @@ export async function chunk(t: SyncTransport): Promise<Chunk> {
   return parseChunk(await t.json('sync', 'chunk', {}), 'sync/chunk');
 }
 
-export function applyChunk(t: SyncTransport, c: Chunk): Promise<void> {
-  return expectNull(t, 'applyChunk', { chunk: c });
+/** Sends one chunk, already written as the JSON text of a Chunk (LocalStore.takeLocalChunk). */
+export async function applyChunk(t: SyncTransport, chunkJson: string): Promise<void> {
+  const res = await t.jsonText('sync', 'applyChunk', `{"chunk":${chunkJson}}`);
+  if (res !== null) new Shape('sync/applyChunk').fail('expected null');
 }
 
 export async function sanityCheck(t: SyncTransport, client: SanityCounts): Promise<SanityResult> {
