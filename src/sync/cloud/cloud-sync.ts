@@ -15,7 +15,7 @@ import path from 'node:path';
 import { makeError } from '../../errors/define.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
 import { isAnkibridgeError } from '../../errors/ankibridge-error.js';
-import { openCollectionDb } from '../../apkg/sqlite.js';
+import { openCollectionDb, type CollectionDb } from '../../apkg/sqlite.js';
 import { summarizeCollection } from '../../apkg/collection/summary.js';
 import { isAnkiWeb, normalizeEndpoint } from './endpoint.js';
 import type { CredentialStore } from './credentials.js';
@@ -120,15 +120,21 @@ export class CloudSync {
     return { t, user: cred.user };
   }
 
-  private readLocal(withSummary: boolean): { meta: LocalMeta; summary?: ReturnType<typeof summarizeCollection> } {
-    // A profile that has no collection yet (a new computer): an empty side, which may only download.
+  /**
+   * The local collection, opened once for the whole job (read-write; as Anki does, with an
+   * exclusive lock from its first read, so Anki Desktop opened meanwhile cannot touch it), or
+   * undefined when the profile has no collection yet (a new computer: an empty side, which may
+   * only download).
+   */
+  private openLocal(): { db?: CollectionDb; meta: LocalMeta } {
     if (!existsSync(this.opts.collectionPath)) return { meta: { mod: 0, scm: 0, usn: 0, ls: 0, crt: 0, empty: true } };
-    const db = openCollectionDb(this.opts.collectionPath, { readonly: true });
+    const db = openCollectionDb(this.opts.collectionPath);
     try {
-      const meta = new LocalStore(db).meta();
-      return withSummary ? { meta, summary: summarizeCollection(db) } : { meta };
-    } finally {
+      db.pragma('locking_mode = EXCLUSIVE');
+      return { db, meta: new LocalStore(db).meta() };
+    } catch (e) {
       db.close();
+      throw e;
     }
   }
 
@@ -160,47 +166,48 @@ export class CloudSync {
       const skew = remote.ts - Math.floor(Date.now() / 1000);
       if (Math.abs(skew) > MAX_CLOCK_SKEW_SECS) throw makeError(CloudErrors.CLOCK_INCORRECT, { seconds: skew });
 
-      const local = this.readLocal(false).meta;
-      const decision = compareMeta(local, remote);
+      const opened = this.openLocal();
+      const local = opened.meta;
+      let db = opened.db;
       let result: CloudSyncResult;
-      if (decision.kind === 'noChanges') {
-        result = { kind: 'noChanges' };
-      } else if (decision.kind === 'normal' && existsSync(this.opts.collectionPath)) {
-        const db = openCollectionDb(this.opts.collectionPath);
-        // as Anki does: once the sync transaction starts, no other program (Anki Desktop opened
-        // meanwhile) can read or write the collection until we close it
-        db.pragma('locking_mode = EXCLUSIVE');
-        try {
+      try {
+        const decision = compareMeta(local, remote);
+        if (decision.kind === 'noChanges') {
+          result = { kind: 'noChanges' };
+        } else if (decision.kind === 'normal' && db) {
           const stats = await normalSync(t, db, local, remote, {
             ...(run.signal ? { signal: run.signal } : {}),
             ...(run.onProgress ? { onProgress: run.onProgress } : {}),
           });
           result = { kind: 'normal', stats };
-        } finally {
-          db.close();
+        } else {
+          const summary = db ? summarizeCollection(db) : undefined;
+          const state = describeFullSync(
+            this.endpoint,
+            { path: this.opts.collectionPath, mod: local.mod, scm: local.scm, lastSync: local.ls, empty: local.empty, ...(summary ? { summary } : {}) },
+            remote,
+          );
+          const choice = run.fullSync;
+          if (!choice || choice.confirmed !== true) return state; // the guard: nothing moved
+          if (choice.direction === 'upload' && !state.uploadOk) {
+            throw makeError(CloudErrors.DIRECTION_NOT_ALLOWED, { direction: 'upload', reason: 'the local collection has no cards and the server has' });
+          }
+          if (choice.direction === 'download' && !state.downloadOk) {
+            throw makeError(CloudErrors.DIRECTION_NOT_ALLOWED, { direction: 'download', reason: 'the server collection has no cards and the local one has' });
+          }
+          // the full sync copies or replaces the file itself: our connection (and its lock) goes first
+          db?.close();
+          db = undefined;
+          progress(`full ${choice.direction}`);
+          if (choice.direction === 'upload') await fullUpload(t, this.opts.collectionPath, { backup: this.opts.backup, serverEmpty: remote.empty });
+          else {
+            mkdirSync(path.dirname(this.opts.collectionPath), { recursive: true });
+            await fullDownload(t, this.opts.collectionPath, { backup: this.opts.backup });
+          }
+          result = { kind: 'full', direction: choice.direction };
         }
-      } else {
-        const withSummary = this.readLocal(true);
-        const state = describeFullSync(
-          this.endpoint,
-          { path: this.opts.collectionPath, mod: local.mod, scm: local.scm, lastSync: local.ls, empty: local.empty, ...(withSummary.summary ? { summary: withSummary.summary } : {}) },
-          remote,
-        );
-        const choice = run.fullSync;
-        if (!choice || choice.confirmed !== true) return state; // the guard: nothing moved
-        if (choice.direction === 'upload' && !state.uploadOk) {
-          throw makeError(CloudErrors.DIRECTION_NOT_ALLOWED, { direction: 'upload', reason: 'the local collection has no cards and the server has' });
-        }
-        if (choice.direction === 'download' && !state.downloadOk) {
-          throw makeError(CloudErrors.DIRECTION_NOT_ALLOWED, { direction: 'download', reason: 'the server collection has no cards and the local one has' });
-        }
-        progress(`full ${choice.direction}`);
-        if (choice.direction === 'upload') await fullUpload(t, this.opts.collectionPath, { backup: this.opts.backup, serverEmpty: remote.empty });
-        else {
-          mkdirSync(path.dirname(this.opts.collectionPath), { recursive: true });
-          await fullDownload(t, this.opts.collectionPath, { backup: this.opts.backup });
-        }
-        result = { kind: 'full', direction: choice.direction };
+      } finally {
+        db?.close();
       }
       if (this.opts.media !== false) {
         progress('media');
