@@ -2,141 +2,115 @@
 // same `python -m anki.syncserver` on 127.0.0.1 in the same run:
 //  1. an incremental (normal) sync carrying 1000 new reviews made on an identical collection;
 //  2. a full download of a ~100 MB collection.
-// Prints times side by side, the ratio ours/Anki (goal ≤ 1.2) and peak RSS.
-//   CLOUD_BENCH_MB (default 100), CLOUD_BENCH_ROUNDS (default 3)
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+//
+// Same work on both sides: each client runs in a warm process of its own and is asked for one
+// sync at a time over a JSON line — Anki's in the peer's Python process (PyPI anki, the Rust
+// core Anki Desktop runs), ours in bench/support/cloud-client-child.mjs (compiled JS, started with
+// the flags the login service gives the daemon). Each figure covers opening the collection, every
+// request from meta to finish (JSON, zstd, HTTP, SQLite), and closing it; CPU is the whole client
+// process with every thread (V8's GC and compiler threads; Anki's Rust threads), read by the
+// process itself before and after. Process start and module loading are not in the figures (both
+// clients live long, as the daemon and Anki Desktop do); they are printed on their own line. The
+// server's CPU counts for neither side.
+//
+// Prints medians side by side, the ratio ours/Anki (goal ≤ 1.2) and each client's peak RSS
+// during its syncs. CLOUD_BENCH_MB (default 100), CLOUD_BENCH_ROUNDS (default 5, ≤ 7).
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnkiPeer, startSyncServer } from '../test/peer/peer.js';
 import { openCollectionDb } from '../src/apkg/sqlite.js';
-import { CloudSync, FileStore } from '../src/sync/cloud/index.js';
+import { CloudClientProcess } from './support/cloud-client.js';
 
 const TARGET_MB = Number(process.env.CLOUD_BENCH_MB ?? 100);
-const ROUNDS = Number(process.env.CLOUD_BENCH_ROUNDS ?? 3);
-const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+const ROUNDS = Math.min(7, Number(process.env.CLOUD_BENCH_ROUNDS ?? 5));
+const ms = (x: number) => `${x.toFixed(1)} ms`;
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 10);
+/** Peak RSS since the last reset (VmHWM), and its reset (Linux: clear_refs 5, own children). */
+const hwm = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+const resetHwm = (pid: number): void => writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+interface Side {
+  pid: number;
+  cpu(): Promise<number>;
+}
+interface Run {
+  cpuMs: number;
+  wallMs: number;
+  peakRss: number;
+}
+/** One measured sync of one client: CPU read by its own process before and after, peak RSS of the sync alone. */
+async function measure(side: Side, fn: () => Promise<unknown>, check: (r: unknown) => void): Promise<Run> {
+  resetHwm(side.pid);
+  const c0 = await side.cpu();
   const t0 = performance.now();
   const r = await fn();
-  return [r, performance.now() - t0];
-}
-
-/** CPU seconds the client spent (ours: this process; Anki: the peer process) — load-independent. */
-const cpu = { incOurs: [] as number[], incAnki: [] as number[], dlOurs: [] as number[], dlAnki: [] as number[] };
-async function onCpu<T>(list: number[], read: () => number, fn: () => Promise<T>): Promise<T> {
-  const c0 = read();
-  const r = await fn();
-  list.push((read() - c0) * 1000);
-  return r;
-}
-
-/** The peer's Python process (Anki's own client): found by its command line under our pid. */
-function peerPid(): string | undefined {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anki_peer.py')) continue;
-      if (readFileSync(`/proc/${pid}/status`, 'utf8').includes(`PPid:\t${process.pid}\n`)) return pid;
-    } catch {
-      // process gone
-    }
-  }
-  return undefined;
-}
-
-/** CPU seconds (user + system) used so far by a process, from /proc/<pid>/stat. */
-function cpuOf(pid: string): number {
-  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // fields after the command name
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-const ourCpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
-/** Peak RSS (VmHWM) of the peer's Python process, which runs Anki's own client. */
-function peerPeakRss(): number | undefined {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.includes('anki_peer.py')) continue;
-      const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-      if (!st.includes(`PPid:\t${process.pid}\n`)) continue;
-      const m = /VmHWM:\s+(\d+) kB/.exec(st);
-      if (m) return Number(m[1]) * 1024;
-    } catch {
-      // process gone
-    }
-  }
-  return undefined;
+  const wallMs = performance.now() - t0;
+  const cpuMs = ((await side.cpu()) - c0) * 1000;
+  check(r);
+  return { cpuMs, wallMs, peakRss: hwm(side.pid) };
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ankibridge-cloudbench-'));
 const users = ['ours', 'anki', 'big'].map((user) => ({ user, password: 'pw' }));
+// first: it compiles src/ (synchronously) before it starts
+const ours = await CloudClientProcess.start();
 const [peer, server] = await Promise.all([AnkiPeer.start(), startSyncServer({ users })]);
-const ourSync = (user: string, collectionPath: string) => {
-  const credentials = new FileStore(path.join(dir, `${user}-keys.json`));
-  const sync = new CloudSync({
-    collectionPath, endpoint: server.endpoint, credentials, isCollectionFree: () => true, media: false,
-    backup: async () => undefined, // a backup store copy is the daemon's cost, not the protocol's
-  });
-  return { sync, login: () => CloudSync.login({ endpoint: server.endpoint, user, password: 'pw', credentials }) };
-};
+const keys = (user: string) => path.join(dir, `${user}-keys.json`);
+const startup = { ours: await ours.call<{ cpu: number }>('cpu'), anki: await peer.version() };
+const oursSide: Side = { pid: ours.pid, cpu: async () => (await ours.call<{ cpu: number }>('cpu')).cpu };
+const ankiSide: Side = { pid: startup.anki.pid, cpu: async () => (await peer.version()).cpu };
+const load = [loadAvg()];
 
-const pp = peerPid() ?? '';
 try {
-  if (!pp) throw new Error('could not find the peer process (Anki client) under /proc');
   // ---- 1. incremental sync of 1000 reviews
   const base = path.join(dir, 'base', 'collection.anki2');
-  await peer.createCollection({ path: base, notes: 3000, seed: 1, reviews: 20_000, decks: 5, days: 120, noteTypes: ['basic', 'reversed'] });
+  await peer.createCollection({ path: base, notes: 5000, seed: 1, reviews: 20_000, decks: 5, days: 120, noteTypes: ['basic', 'reversed'] });
   const oursInc = path.join(dir, 'inc-ours', 'collection.anki2');
   const ankiInc = path.join(dir, 'inc-anki', 'collection.anki2');
   for (const p of [oursInc, ankiInc]) {
     mkdirSync(path.dirname(p), { recursive: true });
     copyFileSync(base, p);
   }
-  const ours = ourSync('ours', oursInc);
-  await ours.login();
-  await ours.sync.run({ fullSync: { direction: 'upload', confirmed: true } });
-  const { hkey: ankiKey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'anki', password: 'pw' });
-  await peer.fullSync({ path: ankiInc, endpoint: server.endpoint, hkey: ankiKey, direction: 'upload' });
+  const endpoint = server.endpoint;
+  await ours.call('login', { endpoint, user: 'ours', password: 'pw', keys: keys('ours') });
+  await ours.call('sync', { path: oursInc, endpoint, keys: keys('ours'), fullSync: 'upload' });
+  const { hkey: ankiKey } = await peer.syncLogin({ endpoint, user: 'anki', password: 'pw' });
+  await peer.fullSync({ path: ankiInc, endpoint, hkey: ankiKey, direction: 'upload' });
   // the scheduler's daily limits would stop at a few hundred: answer chosen cards directly
-  const cardIds = (await peer.dump(oursInc)).cards.map((c) => (c as { id: number }).id);
+  const cardIds = (await peer.query<[number]>(oursInc, 'SELECT id FROM cards ORDER BY id')).map((r) => r[0]);
 
-  const incOurs: number[] = [];
-  const incAnki: number[] = [];
+  const inc = { ours: [] as Run[], anki: [] as Run[] };
   for (let round = 0; round < ROUNDS; round++) {
     const ops = cardIds.slice(round * 1000, round * 1000 + 1000).map((cardId) => ({ op: 'reviewCard' as const, cardId, ease: 3 as const }));
     for (const p of [oursInc, ankiInc]) await peer.modify(p, [{ op: 'advanceClock', seconds: 1 }, ...ops], { seed: round });
-    // alternate who goes first so neither gets a warmer cache every time
-    const runOurs = async () => {
-      const [r, t] = await timed(() => onCpu(cpu.incOurs, ourCpu, () => ours.sync.run()));
-      if (r.kind !== 'normal' || r.stats.sentRevlog !== 1000) throw new Error(`our sync did not send 1000 reviews: ${JSON.stringify(r)}`);
-      incOurs.push(t);
-    };
-    const runAnki = async () => {
-      const [r, t] = await timed(() => onCpu(cpu.incAnki, () => cpuOf(pp), () => peer.sync({ path: ankiInc, endpoint: server.endpoint, hkey: ankiKey })));
-      if (r.did !== 'normal') throw new Error(`Anki's sync did not run: ${JSON.stringify(r)}`);
-      incAnki.push(t);
-    };
-    if (round % 2 === 0) {
-      await runOurs();
-      await runAnki();
-    } else {
-      await runAnki();
-      await runOurs();
-    }
+    const runOurs = async () =>
+      inc.ours.push(
+        await measure(oursSide, () => ours.call('sync', { path: oursInc, endpoint, keys: keys('ours') }), (r) => {
+          const x = r as { kind: string; stats?: { sentRevlog: number } };
+          if (x.kind !== 'normal' || x.stats?.sentRevlog !== 1000) throw new Error(`our sync did not send 1000 reviews: ${JSON.stringify(r)}`);
+        }),
+      );
+    const runAnki = async () =>
+      inc.anki.push(
+        await measure(ankiSide, () => peer.sync({ path: ankiInc, endpoint, hkey: ankiKey }), (r) => {
+          if ((r as { did: string }).did !== 'normal') throw new Error(`Anki's sync did not run: ${JSON.stringify(r)}`);
+        }),
+      );
+    // alternate who goes first so neither gets a warmer server every time
+    if (round % 2 === 0) await runOurs().then(runAnki);
+    else await runAnki().then(runOurs);
   }
+  load.push(loadAvg());
 
   // ---- 2. full download of a ~100 MB collection
   const big = path.join(dir, 'big', 'collection.anki2');
-  const [, tGen] = await timed(() => peer.createCollection({ path: big, notes: 30_000, seed: 2, reviews: 200_000, decks: 10, days: 365, noteTypes: ['basic'] }));
+  const tGen = performance.now();
+  await peer.createCollection({ path: big, notes: 30_000, seed: 2, reviews: 200_000, decks: 10, days: 365, noteTypes: ['basic'] });
   {
     // pad the second field of some notes with 50 KB of base64 noise (a worst case for the
     // transfer: it hardly compresses) until the file is ~TARGET_MB. Large values sit in full
@@ -144,10 +118,10 @@ try {
     const db = openCollectionDb(big);
     db.exec('VACUUM');
     db.pragma('wal_checkpoint(TRUNCATE)');
-    const base = statSync(big).size;
+    const size0 = statSync(big).size;
     const EACH = 50_000;
     const ids = (db.prepare('SELECT id FROM notes').all() as { id: number }[]).map((r) => r.id);
-    const n = Math.max(0, Math.min(ids.length, Math.floor((TARGET_MB * 1048576 - base) / (EACH * 1.03))));
+    const n = Math.max(0, Math.min(ids.length, Math.floor((TARGET_MB * 1048576 - size0) / (EACH * 1.03))));
     const upd = db.prepare('UPDATE notes SET flds = substr(flds, 1, instr(flds, char(31))) || ? WHERE id = ?');
     db.transaction(() => {
       for (const id of ids.slice(0, n)) upd.run(randomBytes(Math.ceil((EACH * 3) / 4) + 3).toString('base64').slice(0, EACH), id);
@@ -156,61 +130,56 @@ try {
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
   }
-  const bigSize = statSync(big).size;
-  const { hkey: bigKey } = await peer.syncLogin({ endpoint: server.endpoint, user: 'big', password: 'pw' });
+  const genSecs = (performance.now() - tGen) / 1000;
   // set-up, not measured: uploaded with our client, whose stall timer is longer than Anki's
   // 30 s (the server checks a 100 MB upload for a while before it answers)
-  const uploader = ourSync('big', big);
-  await uploader.login();
-  await uploader.sync.run({ fullSync: { direction: 'upload', confirmed: true } });
+  await ours.call('login', { endpoint, user: 'big', password: 'pw', keys: keys('big') });
+  await ours.call('sync', { path: big, endpoint, keys: keys('big'), fullSync: 'upload' });
   const bigServerSize = statSync(path.join(server.dataDir, 'big', 'collection.anki2')).size;
+  const { hkey: bigKey } = await peer.syncLogin({ endpoint, user: 'big', password: 'pw' });
 
-  const dlOurs: number[] = [];
-  const dlAnki: number[] = [];
-  const oursBig = ourSync('big', path.join(dir, 'dl-ours', 'collection.anki2'));
-  for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
-    const oursPath = path.join(dir, 'dl-ours', 'collection.anki2');
+  const dl = { ours: [] as Run[], anki: [] as Run[] };
+  for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
+    const oursPath = path.join(dir, `dl-ours-${round}`, 'collection.anki2');
     const ankiPath = path.join(dir, `dl-anki-${round}`, 'collection.anki2');
-    rmSync(path.dirname(oursPath), { recursive: true, force: true });
-    const runOurs = async () => {
-      const [r, t] = await timed(() => onCpu(cpu.dlOurs, ourCpu, () => oursBig.sync.run({ fullSync: { direction: 'download', confirmed: true } })));
-      if (r.kind !== 'full') throw new Error(`our download did not run: ${JSON.stringify(r)}`);
-      dlOurs.push(t);
-    };
-    const runAnki = async () => {
-      const [, t] = await timed(() => onCpu(cpu.dlAnki, () => cpuOf(pp), () => peer.fullSync({ path: ankiPath, endpoint: server.endpoint, hkey: bigKey, direction: 'download' })));
-      dlAnki.push(t);
-    };
-    if (round % 2 === 0) {
-      await runOurs();
-      await runAnki();
-    } else {
-      await runAnki();
-      await runOurs();
-    }
+    const runOurs = async () =>
+      dl.ours.push(
+        await measure(oursSide, () => ours.call('sync', { path: oursPath, endpoint, keys: keys('big'), fullSync: 'download' }), (r) => {
+          if ((r as { kind: string }).kind !== 'full') throw new Error(`our download did not run: ${JSON.stringify(r)}`);
+        }),
+      );
+    const runAnki = async () =>
+      dl.anki.push(await measure(ankiSide, () => peer.fullSync({ path: ankiPath, endpoint, hkey: bigKey, direction: 'download' }), () => undefined));
+    if (round % 2 === 0) await runOurs().then(runAnki);
+    else await runAnki().then(runOurs);
+    if (statSync(oursPath).size !== bigServerSize) throw new Error(`${oursPath} is not the server's ${bigServerSize} bytes`);
+    for (const p of [oursPath, ankiPath]) rmSync(path.dirname(p), { recursive: true, force: true });
   }
+  load.push(loadAvg());
 
-  clearInterval(sampler);
-  const ankiRss = peerPeakRss();
-  const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const line = (what: string, a: number[], b: number[]) => {
-    const ra = median(a);
-    const rb = median(b);
-    console.log(`${what.padEnd(44)} ours ${s(ra).padStart(9)}   Anki ${s(rb).padStart(9)}   ratio ${(ra / rb).toFixed(2)}   (runs ours ${a.map(s).join(', ')}; Anki ${b.map(s).join(', ')})`);
+  const row = (what: string, a: number[], b: number[], unit: (x: number) => string) => {
+    const [ra, rb] = [median(a), median(b)];
+    console.log(`${what.padEnd(38)} ours ${unit(ra).padStart(10)}   Anki ${unit(rb).padStart(10)}   ratio ${(ra / rb).toFixed(2)}   (ours ${a.map((x) => x.toFixed(0)).join(' ')}; Anki ${b.map((x) => x.toFixed(0)).join(' ')})`);
   };
-  console.log(`\ncloud sync bench — anki.syncserver on 127.0.0.1, same run, medians`);
-  line('incremental sync, 1000 new reviews', incOurs, incAnki);
-  line(`full download, ${mb(bigServerSize)} collection`, dlOurs, dlAnki);
-  console.log('client CPU time (load-independent; ours = this process, Anki = the peer process):');
-  line('  incremental sync, 1000 new reviews (CPU)', cpu.incOurs, cpu.incAnki);
-  line('  full download (CPU)', cpu.dlOurs, cpu.dlAnki);
-  console.log(`(big collection generated by Anki in ${s(tGen)}, padded to ${mb(bigSize)})`);
-  console.log(`peak RSS: ours (whole bench process) ${mb(peakRss)}; Anki client (peer process) ${ankiRss ? mb(ankiRss) : 'n/a'}`);
-  console.log(`machine load average during the run: ${loadAvg} (wall times are noisy when it is high)`);
-  console.log('note: Anki times include the peer\'s JSON-line round trip and opening/closing the collection in Python, a few ms.');
+  const cpuOf = (rs: Run[]) => rs.map((r) => r.cpuMs);
+  const wallOf = (rs: Run[]) => rs.map((r) => r.wallMs);
+  const peakOf = (rs: Run[]) => Math.max(...rs.map((r) => r.peakRss));
+  console.log(`\ncloud sync bench — anki.syncserver on 127.0.0.1, Anki ${startup.anki.anki}; each client in a warm process of its own; medians`);
+  console.log(`incremental sync of 1000 new reviews (${ROUNDS} runs each):`);
+  row('  client CPU (all threads)', cpuOf(inc.ours), cpuOf(inc.anki), ms);
+  row('  wall time', wallOf(inc.ours), wallOf(inc.anki), ms);
+  console.log(`full download of a ${mb(bigServerSize)} collection (${dl.ours.length} runs each; padded with base64 noise, generated in ${genSecs.toFixed(0)} s):`);
+  row('  client CPU (all threads)', cpuOf(dl.ours), cpuOf(dl.anki), ms);
+  row('  wall time', wallOf(dl.ours), wallOf(dl.anki), ms);
+  console.log(`peak RSS during the syncs: incremental ours ${mb(peakOf(inc.ours))}, Anki ${mb(peakOf(inc.anki))}; download ours ${mb(peakOf(dl.ours))}, Anki ${mb(peakOf(dl.anki))}`);
+  console.log(
+    `not in the figures, paid once per process: start and module loading — ours ${ms(startup.ours.cpu * 1000)} CPU ` +
+      `(node + the compiled cloud room), Anki ${ms(startup.anki.cpu * 1000)} (python + import anki)`,
+  );
+  console.log('each figure: open the collection, meta … finish (HTTP, zstd, JSON, SQLite), close it; the server\'s CPU counts for neither side');
+  console.log(`load average at start / after the incremental runs / at the end: ${load.join(' / ')} (2 cores here; wall times are noisy when it is high, CPU much less so)`);
 } finally {
-  clearInterval(sampler);
-  await peer.close();
+  await Promise.all([peer.close(), ours.close()]);
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

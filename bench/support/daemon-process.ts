@@ -14,12 +14,23 @@ const BUILD = join(ROOT, 'test-artifacts', 'bench-dist');
  * shared dist/ is left alone.
  */
 function compiledEntryArgs(): string[] {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD], { encoding: 'utf8' });
-  if (r.status !== 0 && r.stdout.includes('src/daemon')) throw new Error(`the daemon does not compile:\n${r.stdout}`);
+  compileForBench('src/daemon');
   const main = pathToFileURL(join(BUILD, 'cli', 'main.js')).href;
-  // The same V8 flag the login service uses (service/linux/ankibridge.service).
-  return ['--max-semi-space-size=1', '--input-type=module', '-e', `import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));`];
+  return [...SERVICE_NODE_FLAGS, '--input-type=module', '-e', `import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));`];
 }
+
+/** Compiles src/ into test-artifacts/bench-dist (once per process); returns that folder. */
+let compiled = false;
+export function compileForBench(mustCompile = 'src/'): string {
+  if (compiled) return BUILD;
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD], { encoding: 'utf8' });
+  if (r.status !== 0 && r.stdout.includes(mustCompile)) throw new Error(`${mustCompile} does not compile:\n${r.stdout}`);
+  compiled = true;
+  return BUILD;
+}
+
+/** The V8 flag the login service runs the daemon with (service/linux/ankibridge.service). */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 export interface BenchDaemon {
   child: ChildProcess;

@@ -339,9 +339,10 @@ export class AnkiPeer implements AsyncDisposable {
     return this.call('query', { path, sql, params }, 120_000);
   }
 
-  /** The Anki version the peer runs (e.g. "26.09.3"), its process id and its clock (seconds;
-   *  ahead of the real one by clockOffset with a fake clock). */
-  version(): Promise<{ anki: string; pid: number; now: number; fakeClock: boolean; clockOffset: number }> {
+  /** The Anki version the peer runs (e.g. "26.09.3"), its process id, its clock (seconds;
+   *  ahead of the real one by clockOffset with a fake clock) and the CPU seconds the whole peer
+   *  process (every thread) has used so far. */
+  version(): Promise<{ anki: string; pid: number; now: number; fakeClock: boolean; clockOffset: number; cpu: number }> {
     return this.call('ping', {});
   }
 
