@@ -16,6 +16,17 @@ import { parseJsonLossless, stringifyJsonLossless } from './json-lossless.js';
 import { fieldChecksum, sortFieldOf } from './note-text.js';
 import { PbMessage } from './protobuf.js';
 
+type ChunkTable = 'revlog' | 'notes' | 'cards';
+/** The order Anki takes pending rows in for a chunk (doc §4.7). */
+const CHUNK_TABLES: readonly ChunkTable[] = ['revlog', 'notes', 'cards'];
+const MIN_ID = -(2n ** 63n);
+
+/** Pending rows still to send per table, and the last id sent (the cursor). */
+export interface PendingRows {
+  left: Record<ChunkTable, number>;
+  after: Record<ChunkTable, bigint>;
+}
+
 /** A chunk to send, as the JSON text of the protocol's Chunk object, with its row counts. */
 export interface OutgoingChunk {
   done: boolean;
@@ -251,64 +262,75 @@ export class LocalStore {
     return !local || local.usn !== -1 || local.mod < incomingMod;
   }
 
-  /** ids of pending revlog/cards/notes, gathered once before sending (doc §4.7). */
-  pendingIds(): { revlog: number[]; cards: number[]; notes: number[] } {
-    const ids = (t: string): number[] => (this.db.prepare(`SELECT id FROM ${t} WHERE usn = -1`).all() as { id: number }[]).map((r) => r.id);
-    return { revlog: ids('revlog'), cards: ids('cards'), notes: ids('notes') };
+  /** How many revlog/card/note rows wait to be sent (usn = -1), counted once before sending (doc §4.7). */
+  pendingRows(): PendingRows {
+    const n = (t: ChunkTable): number => (this.db.prepare(`SELECT count() AS n FROM ${t} WHERE usn = -1`).get() as { n: number }).n;
+    return { left: { revlog: n('revlog'), notes: n('notes'), cards: n('cards') }, after: { revlog: MIN_ID, notes: MIN_ID, cards: MIN_ID } };
   }
 
   /**
-   * Builds the next ≤250-object chunk round-robin revlog → note → card (as Anki takes them),
-   * stamping the rows with serverUsn. SQLite writes the chunk's JSON itself (json_group_array),
-   * one SELECT and one UPDATE per table and chunk: per-row statements, JS row arrays and
+   * Builds the next ≤250-object chunk round-robin revlog → note → card (as Anki takes them).
+   * SQLite writes the chunk's JSON itself (json_group_array), one statement per table and chunk,
+   * walking the pending rows in id order (keyset: `id > the last one sent`); the rows are stamped
+   * with the server usn once all are sent (markSent). Per-row statements, JS row arrays and
    * JSON.stringify were most of the client's CPU in an incremental sync. The columns are
    * INTEGER-affinity (an integral REAL is stored as an integer), so the numbers come out as
    * JSON.stringify would print them; 64-bit ids are written exactly.
    */
-  takeLocalChunk(pending: { revlog: number[]; cards: number[]; notes: number[] }, serverUsn: number): OutgoingChunk {
+  takeLocalChunk(pending: PendingRows, serverUsn: number): OutgoingChunk {
     const take = { revlog: 0, notes: 0, cards: 0 };
     let count = 0;
     for (let progressed = true; progressed && count < CHUNK_SIZE; ) {
       progressed = false;
-      for (const table of ['revlog', 'notes', 'cards'] as const) {
-        if (take[table] < pending[table].length && count < CHUNK_SIZE) {
+      for (const table of CHUNK_TABLES) {
+        if (take[table] < pending.left[table] && count < CHUNK_SIZE) {
           take[table]++;
           count++;
           progressed = true;
         }
       }
     }
-    const done = pending.revlog.length === take.revlog && pending.notes.length === take.notes && pending.cards.length === take.cards;
     const st = this.chunkStatements();
     const counts = { revlog: 0, notes: 0, cards: 0 };
-    let json = `{"done":${done}`;
-    for (const table of ['revlog', 'notes', 'cards'] as const) {
-      const ids = pending[table].splice(0, take[table]);
-      if (!ids.length) continue;
-      const list = JSON.stringify(ids);
-      const rows = st[table].select.get({ usn: serverUsn, ids: list }) as { n: number; rows: string };
-      st[table].stamp.run(serverUsn, list);
-      if (!rows.n) continue;
-      counts[table] = rows.n;
-      json += `,"${table}":${rows.rows}`;
+    let json = '';
+    for (const table of CHUNK_TABLES) {
+      if (!take[table]) continue;
+      pending.left[table] -= take[table];
+      const r = st[table].get({ usn: serverUsn, after: pending.after[table], n: take[table] }) as { n: bigint; last: bigint | null; rows: string };
+      if (r.last === null) {
+        pending.left[table] = 0; // fewer rows than counted: none are left
+        continue;
+      }
+      pending.after[table] = r.last;
+      counts[table] = Number(r.n);
+      json += `,"${table}":${r.rows}`;
     }
-    return { done, counts, json: `${json}}` };
+    const done = !pending.left.revlog && !pending.left.notes && !pending.left.cards;
+    return { done, counts, json: `{"done":${done}${json}}` };
   }
 
-  private chunkSql?: Record<'revlog' | 'notes' | 'cards', { select: Statement; stamp: Statement }>;
+  /** After the last chunk: every sent row carries the server usn (doc §4.11). */
+  markSent(serverUsn: number): void {
+    for (const table of CHUNK_TABLES) this.db.prepare(`UPDATE ${table} SET usn = ? WHERE usn = -1`).run(serverUsn);
+  }
 
-  private chunkStatements(): NonNullable<LocalStore['chunkSql']> {
-    // a bound JS number is a REAL to SQLite, which json_array would print as 7.0: cast it
-    const pair = (table: string, row: string): { select: Statement; stamp: Statement } => ({
-      select: this.db.prepare(`SELECT count() AS n, json_group_array(json_array(${row.replace('$usn', 'CAST(@usn AS INTEGER)')})) AS rows FROM ${table} WHERE id IN (SELECT value FROM json_each(@ids))`),
-      stamp: this.db.prepare(`UPDATE ${table} SET usn = ? WHERE id IN (SELECT value FROM json_each(?))`),
-    });
-    // @usn = the server usn the rows are stamped with; note sfld/csum are derived and sent empty
-    // (doc §4.6), flags and data as stored
+  private chunkSql?: Record<ChunkTable, Statement>;
+
+  private chunkStatements(): Record<ChunkTable, Statement> {
+    // a bound JS number is a REAL to SQLite, which json_array would print as 7.0: cast it; ids
+    // come back as bigint (safeIntegers), so the cursor is exact for any 64-bit id
+    const select = (table: ChunkTable, row: string): Statement =>
+      this.db
+        .prepare(
+          `SELECT count() AS n, max(id) AS last, json_group_array(json_array(${row.replace('$usn', 'CAST(@usn AS INTEGER)')})) AS rows ` +
+            `FROM (SELECT * FROM ${table} WHERE usn = -1 AND id > @after ORDER BY id LIMIT @n)`,
+        )
+        .safeIntegers(true);
+    // note sfld/csum are derived and sent empty (doc §4.6), flags and data as stored
     this.chunkSql ??= {
-      revlog: pair('revlog', 'id, cid, $usn, ease, ivl, lastIvl, factor, time, type'),
-      notes: pair('notes', "id, guid, mid, mod, $usn, tags, flds, '', '', ifnull(flags, 0), ifnull(data, '')"),
-      cards: pair('cards', 'id, nid, did, ord, mod, $usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data'),
+      revlog: select('revlog', 'id, cid, $usn, ease, ivl, lastIvl, factor, time, type'),
+      notes: select('notes', "id, guid, mid, mod, $usn, tags, flds, '', '', ifnull(flags, 0), ifnull(data, '')"),
+      cards: select('cards', 'id, nid, did, ord, mod, $usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data'),
     };
     return this.chunkSql;
   }

@@ -77,8 +77,8 @@ export async function normalSync(
       if (c.done) break;
     }
 
-    const pending = store.pendingIds();
-    const total = pending.revlog.length + pending.cards.length + pending.notes.length;
+    const pending = store.pendingRows();
+    const total = pending.left.revlog + pending.left.cards + pending.left.notes;
     for (;;) {
       checkAbort();
       const c = store.takeLocalChunk(pending, serverUsn);
@@ -89,6 +89,7 @@ export async function normalSync(
       progress('upload', stats.sentRevlog + stats.sentCards + stats.sentNotes, total);
       if (c.done) break;
     }
+    store.markSent(serverUsn);
 
     progress('sanity');
     const counts = store.sanityCounts();
