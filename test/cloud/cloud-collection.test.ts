@@ -73,6 +73,8 @@ describe('cloud sync of the collection against anki.syncserver', () => {
       { op: 'tag', noteIds: [d.notes[2]!.id], add: ['tagged-by-us'] },
       { op: 'editDeckConfig', id: 1, newPerDay: 33 },
       { op: 'deleteNotes', noteIds: [d.notes[3]!.id] },
+      // a note type goes out with its 64-bit field and template ids (once a TypeError: BigInt in JSON)
+      { op: 'editNoteType', noteType: 'basic', css: '.card { color: #123456 }' },
     ]);
     await peer.modify(theirs, [
       { op: 'advanceClock', seconds: 2 },
@@ -82,12 +84,20 @@ describe('cloud sync of the collection against anki.syncserver', () => {
       { op: 'deleteNotes', noteIds: [d.notes[4]!.id] },
       { op: 'renameDeck', from: deckName, to: 'Renamed by Anki' },
       { op: 'addDeck', name: 'Theirs::Child' },
+      { op: 'editNoteType', noteType: 'cloze', qfmt: '{{cloze:Text}} (edited by Anki)' },
     ]);
     expect(await sync.run()).toMatchObject({ kind: 'normal' });
     expect((await peer.sync({ path: theirs, ...auth })).did).toBe('normal');
     const last = await sync.run();
     expect(last).toMatchObject({ kind: 'normal' });
     expect(await peer.dump(ours, { ignoreSync: true })).toEqual(await peer.dump(theirs, { ignoreSync: true }));
+    // note types both ways with their 64-bit field and template ids exact (once rounded by JSON.parse)
+    const ntRows = async (p: string) => [
+      ...(await peer.query(p, 'SELECT ntid, ord, name, config FROM fields ORDER BY ntid, ord')),
+      ...(await peer.query(p, 'SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord')),
+      ...(await peer.query(p, 'SELECT id, name, config FROM notetypes ORDER BY id')),
+    ];
+    expect(await ntRows(ours)).toEqual(await ntRows(theirs));
     // byte for byte what Anki stored on our side (Anki itself drops some control characters)
     const flds = async (p: string) => (await peer.query<[string]>(p, 'SELECT flds FROM notes WHERE id = ?', [d.notes[5]!.id]))[0]![0];
     expect(await flds(theirs)).toBe(await flds(ours));

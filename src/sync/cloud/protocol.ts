@@ -97,7 +97,8 @@ export function applyGraves(t: SyncTransport, chunk: Graves): Promise<void> {
 }
 
 export async function applyChanges(t: SyncTransport, changes: UnchunkedChanges): Promise<UnchunkedChanges> {
-  return parseUnchunkedChanges(await t.json('sync', 'applyChanges', { changes }), 'sync/applyChanges');
+  // note types carry 64-bit field and template ids both ways
+  return parseUnchunkedChanges(await t.json('sync', 'applyChanges', { changes }, { lossless: true }), 'sync/applyChanges');
 }
 
 export async function chunk(t: SyncTransport): Promise<Chunk> {

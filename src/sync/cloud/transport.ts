@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecompressStream } from 'zstd-napi';
 import { clientVersionString } from './client-version.js';
 import { normalizeEndpoint } from './endpoint.js';
+import { parseJsonLossless, stringifyJsonLossless } from './json-lossless.js';
 import { ZstdTooLarge, zstdCompress, zstdDecompress } from './zstd.js';
 
 /** v11: metadata in a header, zstd bodies, schema-18 full syncs (doc §1). */
@@ -79,11 +80,16 @@ export class SyncTransport {
     this.dispose();
   }
 
-  /** Sends a JSON request and returns the decoded JSON answer (validated by the caller). */
-  async json(group: SyncGroup, method: string, value: unknown, opts: { allowRedirect?: boolean } = {}): Promise<unknown | Redirect> {
-    const body = await this.call(group, method, Buffer.from(JSON.stringify(value)), opts);
+  /**
+   * Sends a JSON request and returns the decoded JSON answer (validated by the caller).
+   * `lossless`: 64-bit integers (bigint) go out as plain digits and come back as bigint where a
+   * double would round them — note type field and template ids (applyChanges).
+   */
+  async json(group: SyncGroup, method: string, value: unknown, opts: { allowRedirect?: boolean; lossless?: boolean } = {}): Promise<unknown | Redirect> {
+    const text = opts.lossless ? stringifyJsonLossless(value) : JSON.stringify(value);
+    const body = await this.call(group, method, Buffer.from(text), opts);
     if (body instanceof Redirect) return body;
-    return parseJson(body, `${group}/${method}`);
+    return parseJson(body, `${group}/${method}`, opts.lossless);
   }
 
   /** json() with the request already written as JSON text. */
@@ -276,9 +282,9 @@ function coalesce(size: number): Transform {
   });
 }
 
-export function parseJson(body: Buffer, step: string): unknown {
+export function parseJson(body: Buffer, step: string, lossless = false): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
+    return lossless ? parseJsonLossless(body.toString('utf8')) : JSON.parse(body.toString('utf8'));
   } catch (e) {
     throw makeError(CloudErrors.BAD_RESPONSE, { step, reason: `it is not valid JSON (${(e as Error).message})` }, e);
   }
