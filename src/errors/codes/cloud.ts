@@ -8,13 +8,13 @@ import { defineErrors } from '../define.js';
 export const CloudErrors = defineErrors('CLOUD', {
   AUTH_FAILED: {
     message: 'The sync server refused the login or the saved key for {user}.',
-    hint: 'Check the user name and password and log in again (ankibridge cloud login).',
+    hint: 'Check the user name and password and log in again (ankibridge login).',
     http: 401,
     exit: 77,
   },
   NOT_LOGGED_IN: {
     message: 'No sync key is saved for {endpoint}.',
-    hint: 'Log in first (ankibridge cloud login); only the key is kept, never the password.',
+    hint: 'Log in first (ankibridge login); only the key is kept, never the password.',
     http: 401,
     exit: 77,
   },
@@ -155,5 +155,17 @@ export const CloudErrors = defineErrors('CLOUD', {
     hint: 'Check that the OS keyring is unlocked, or that the ankibridge config folder is writable.',
     http: 500,
     exit: 74,
+  },
+  KEYRING_LOCKED: {
+    message: 'The OS keyring is locked, so the sync key for {endpoint} cannot be read.',
+    hint: 'Unlock the keyring (log in to the desktop session, or unlock it in your passwords app) and try again; or run ankibridge login again, which keeps the key in a 0600 file while the keyring stays locked.',
+    http: 503,
+    exit: 75,
+  },
+  KEYRING_TIMEOUT: {
+    message: 'The OS keyring did not answer within {seconds} seconds when asked to {operation} the sync key (it may be waiting for an unlock prompt).',
+    hint: 'Answer or dismiss the keyring prompt, or unlock the keyring, and try again; ankibridge login keeps the key in a 0600 file while the keyring does not answer.',
+    http: 504,
+    exit: 75,
   },
 });

@@ -2,14 +2,26 @@
  * Where the sync key (hkey) is kept. Never the password: login exchanges it for the key at once
  * (doc §3.1) and forgets it. The OS credential store comes first (@napi-rs/keyring: Keychain,
  * Windows Credential Manager, and on Linux the freedesktop Secret Service over D-Bus — the only
- * backend built into its Linux binary). A locked keyring can block on an unlock prompt, so every
- * call races a timeout; when the store is missing, locked or slow, a 0600 file in ankibridge's
- * own config folder is used instead.
+ * backend built into its Linux binary; the key goes into the collection behind the "default"
+ * alias, the login keyring). A locked keyring can block on an unlock prompt, so every call races
+ * a timeout; when the store is missing, locked or slow, a 0600 file in ankibridge's own config
+ * folder is used instead.
+ *
+ * Every keyring operation runs in a short-lived child process (keyring-child.ts), killed when it
+ * does not answer in time. Checked against a real Secret Service (gnome-keyring-daemon with Xvfb
+ * and its real gcr-prompter, test/cloud/login-keyring.test.ts): on a locked keyring both a read
+ * and a write open the unlock prompt and wait for it forever, inside native code nothing can
+ * cancel — in-process, that call held a libuv thread for good and even blocked process exit
+ * (Node joins its thread pool on exit). With no prompter to show, a read of a locked keyring
+ * comes back empty instead, told apart from "no key" by a search, which answers IsLocked.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeError } from '../../errors/define.js';
 import { CloudErrors } from '../../errors/codes/cloud.js';
+import { isAnkibridgeError } from '../../errors/ankibridge-error.js';
 
 export interface SyncCredential {
   endpoint: string;
@@ -26,59 +38,100 @@ export interface CredentialStore {
 }
 
 const SERVICE = 'ankibridge-sync';
+/** The Secret Service collection alias the key goes to (the login keyring). */
+const LINUX_TARGET = 'default';
 
-interface KeyringEntry {
-  getPassword(signal?: AbortSignal): Promise<string | undefined>;
-  setPassword(p: string, signal?: AbortSignal): Promise<void>;
-  deleteCredential(signal?: AbortSignal): Promise<boolean>;
+type KeyringOp = { op: 'get' | 'delete'; account: string } | { op: 'set'; account: string; secret: string } | { op: 'find'; account: '' };
+
+/** keyring-child.js beside this module (or the .ts source when running from src under tsx). */
+function childCommand(): string[] {
+  const self = fileURLToPath(import.meta.url);
+  const ts = self.endsWith('.ts');
+  const child = path.join(path.dirname(self), `keyring-child.${ts ? 'ts' : 'js'}`);
+  return ts ? ['--import', 'tsx', child] : [child];
 }
 
-async function withTimeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ctl = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      fn(ctl.signal),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          ctl.abort();
-          reject(new Error(`the credential store did not answer within ${ms} ms (locked keyring?)`));
-        }, ms);
+/** Runs one keyring operation in a child process; kills it when it does not answer in time. */
+function inChild(timeoutMs: number, operation: string, req: KeyringOp): Promise<unknown> {
+  const seconds = Math.round(timeoutMs / 100) / 10;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, childCommand(), { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    let out = '';
+    let err = '';
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(
+      () =>
+        settle(() => {
+          child.kill('SIGKILL');
+          reject(makeError(CloudErrors.KEYRING_TIMEOUT, { seconds, operation }));
+        }),
+      timeoutMs,
+    );
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.once('error', (e) => settle(() => reject(makeError(CloudErrors.CREDENTIAL_STORE, { operation, reason: e.message }, e))));
+    child.once('close', () =>
+      settle(() => {
+        let answer: { ok: boolean; value?: unknown; message?: string };
+        try {
+          answer = JSON.parse(out.trim().split('\n').pop() ?? '') as typeof answer;
+        } catch {
+          reject(makeError(CloudErrors.CREDENTIAL_STORE, { operation, reason: `the keyring helper failed: ${err.trim().split('\n').pop() ?? 'no answer'}` }));
+          return;
+        }
+        if (answer.ok) resolve(answer.value);
+        else reject(makeError(CloudErrors.CREDENTIAL_STORE, { operation, reason: answer.message ?? 'unknown error' }));
       }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+    );
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(JSON.stringify({ service: SERVICE, ...(process.platform === 'linux' ? { target: LINUX_TARGET } : {}), ...req }));
+  });
 }
 
 /** The OS credential store; the account name is the endpoint, the secret is JSON {user, hkey}. */
 export class KeyringStore implements CredentialStore {
-  readonly where = 'the OS credential store';
+  readonly where =
+    process.platform === 'linux' ? 'the OS keyring (Secret Service, login keyring)' : process.platform === 'darwin' ? 'the macOS Keychain' : 'the Windows Credential Manager';
   constructor(private readonly timeoutMs = 3000) {}
 
-  private async entry(endpoint: string): Promise<KeyringEntry> {
-    const { AsyncEntry } = await import('@napi-rs/keyring');
-    // On Linux the target names the Secret Service collection: pin the "default" alias
-    // (the login keyring) instead of whatever collection happens to be first.
-    return (process.platform === 'linux' ? AsyncEntry.withTarget('default', SERVICE, endpoint) : new AsyncEntry(SERVICE, endpoint)) as unknown as KeyringEntry;
-  }
-
   async get(endpoint: string): Promise<SyncCredential | undefined> {
-    const e = await this.entry(endpoint);
-    const raw = await withTimeout(this.timeoutMs, (s) => e.getPassword(s));
-    if (!raw) return undefined;
+    const raw = (await inChild(this.timeoutMs, 'read', { op: 'get', account: endpoint })) as string | null;
+    if (!raw) {
+      if (process.platform === 'linux' && (await this.isLocked())) throw makeError(CloudErrors.KEYRING_LOCKED, { endpoint });
+      return undefined;
+    }
     const o = JSON.parse(raw) as { user?: string; hkey?: string };
     return o.hkey ? { endpoint, user: o.user ?? '', hkey: o.hkey } : undefined;
   }
 
+  /** A read of a locked Secret Service collection (no prompter to show) comes back empty; a search says IsLocked. */
+  private async isLocked(): Promise<boolean> {
+    try {
+      await inChild(this.timeoutMs, 'read', { op: 'find', account: '' });
+      return false;
+    } catch (e) {
+      return /IsLocked|is locked/i.test((e as Error).message);
+    }
+  }
+
   async set(c: SyncCredential): Promise<void> {
-    const e = await this.entry(c.endpoint);
-    await withTimeout(this.timeoutMs, (s) => e.setPassword(JSON.stringify({ user: c.user, hkey: c.hkey }), s));
+    await inChild(this.timeoutMs, 'save', { op: 'set', account: c.endpoint, secret: JSON.stringify({ user: c.user, hkey: c.hkey }) });
   }
 
   async delete(endpoint: string): Promise<void> {
-    const e = await this.entry(endpoint);
-    await withTimeout(this.timeoutMs, (s) => e.deleteCredential(s)).catch(() => false);
+    try {
+      await inChild(this.timeoutMs, 'remove', { op: 'delete', account: endpoint });
+    } catch (e) {
+      // nothing there is not a failure
+      if (/no (matching )?entry|not found/i.test((e as Error).message)) return;
+      throw e;
+    }
   }
 }
 
@@ -131,10 +184,14 @@ export class FileStore implements CredentialStore {
 
 /**
  * Keyring first, file as fallback: a key is written to the keyring when it works, else to the
- * file (and then only there); reads look in both.
+ * file (and then only there). Reads look in the file first — it holds a key only when the keyring
+ * failed at the last login, and then it is the newer one — then in the keyring. When neither has
+ * the key and the keyring is locked or did not answer, that is the error (not "not logged in").
  */
 export class FallbackStore implements CredentialStore {
   private lastWhere: string;
+  /** Why the last set() went to the file, if it did. */
+  fallbackReason: string | undefined;
   constructor(
     private readonly primary: CredentialStore,
     private readonly fallback: CredentialStore,
@@ -146,32 +203,46 @@ export class FallbackStore implements CredentialStore {
   }
 
   async get(endpoint: string): Promise<SyncCredential | undefined> {
+    const inFile = await this.fallback.get(endpoint);
+    if (inFile) return inFile;
     try {
-      const c = await this.primary.get(endpoint);
-      if (c) return c;
-    } catch {
-      // store missing, locked or slow: fall through to the file
+      return await this.primary.get(endpoint);
+    } catch (e) {
+      // locked or not answering: say so; any other failure (no keyring at all) means no key
+      if (isAnkibridgeError(e) && (e.code === CloudErrors.KEYRING_LOCKED.code || e.code === CloudErrors.KEYRING_TIMEOUT.code)) throw e;
+      return undefined;
     }
-    return this.fallback.get(endpoint);
   }
 
   async set(c: SyncCredential): Promise<void> {
     try {
       await this.primary.set(c);
       this.lastWhere = this.primary.where;
+      this.fallbackReason = undefined;
       await this.fallback.delete(c.endpoint); // never two copies
-    } catch {
+    } catch (e) {
       await this.fallback.set(c);
       this.lastWhere = this.fallback.where;
+      this.fallbackReason = (e as Error).message;
     }
   }
 
   async delete(endpoint: string): Promise<void> {
-    await this.primary.delete(endpoint).catch(() => undefined);
+    await this.forget(endpoint);
+  }
+
+  /** Removes the key from both places; says where it could not (a locked keyring). */
+  async forget(endpoint: string): Promise<{ failed?: string }> {
     await this.fallback.delete(endpoint);
+    try {
+      await this.primary.delete(endpoint);
+      return {};
+    } catch (e) {
+      return { failed: (e as Error).message };
+    }
   }
 }
 
-export function defaultCredentialStore(configDir: string): CredentialStore {
+export function defaultCredentialStore(configDir: string): FallbackStore {
   return new FallbackStore(new KeyringStore(), new FileStore(path.join(configDir, 'sync-keys.json')));
 }
