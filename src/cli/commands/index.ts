@@ -19,6 +19,7 @@ import { registerDashboard } from './dashboard.js';
 import { registerPush } from './push.js';
 import { registerPull } from './pull.js';
 import { registerMerge } from './merge.js';
+import { registerLogin } from './login.js';
 
 /** A CLI verb: registers itself on the program and sets `ctx.exitCode` when it runs. */
 export interface CliContext {
@@ -48,4 +49,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerPush,
   registerPull,
   registerMerge,
+  registerLogin,
 ];
