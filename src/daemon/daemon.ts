@@ -24,6 +24,7 @@ import type { DaemonProviders } from './providers.js';
 import { readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { PauseState } from './scheduler/pause.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { DesktopCloseTrigger } from './scheduler/desktop-close.js';
 import { DAEMON_MIGRATIONS } from './state/daemon-migrations.js';
 import { MigrationRegistry } from './state/migrations.js';
 import { StateStore } from './state/store.js';
@@ -142,6 +143,9 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
   });
   cleanups.push(() => scheduler.stop());
   pause.onChange(() => scheduler.reschedule());
+  // cloud sync after Anki Desktop closes a changed collection
+  const closeTrigger = new DesktopCloseTrigger({ config: () => config.get(), orchestrator, bus, pause, log });
+  cleanups.push(() => closeTrigger.stop());
 
   const decisions = new DecisionBoard({ bus, orchestrator, source: providers.decisions });
   cleanups.push(() => decisions.dispose());
@@ -197,10 +201,12 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
     dlog.file.setLimits(next.log.maxFileBytes, next.log.maxFiles);
     if (next.api.port !== previous.api.port) log.warn({ port: next.api.port }, 'the new API port takes effect after a restart');
     scheduler.reschedule();
+    closeTrigger.update();
     bus.emit('config.changed', {});
   });
   await config.watch();
   scheduler.start();
+  closeTrigger.start();
 
   const onSignal = (sig: NodeJS.Signals) => void stop(`signal ${sig}`);
   const onHup = () => config.reload();
@@ -216,6 +222,7 @@ async function boot(paths: DaemonPaths, lock: InstanceLock, opts: StartDaemonOpt
       bus.emit('daemon.stopping', { reason });
       if (opts.handleSignals) process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onHup);
       scheduler.stop();
+      await closeTrigger.stop();
       const { unfinished } = await orchestrator.shutdown(opts.shutdownGraceMs ?? 10_000, 5_000);
       if (unfinished > 0) log.warn({ unfinished }, 'some jobs did not stop in time; the journal finishes or rolls them back on the next start');
       await l.close();

@@ -15,9 +15,12 @@ export type JobKind = (typeof JOB_KINDS)[number];
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-/** Who asked for the job. Automatic origins (`scheduler`, `hotplug`) are refused while paused. */
-export type JobOrigin = 'api' | 'cli' | 'tray' | 'dashboard' | 'scheduler' | 'hotplug' | 'internal';
-export const AUTOMATIC_ORIGINS: ReadonlySet<JobOrigin> = new Set(['scheduler', 'hotplug']);
+/**
+ * Who asked for the job. Automatic origins (`scheduler`, `hotplug`, `desktop-closed`: Anki
+ * Desktop closed a changed collection) are refused while paused.
+ */
+export type JobOrigin = 'api' | 'cli' | 'tray' | 'dashboard' | 'scheduler' | 'hotplug' | 'desktop-closed' | 'internal';
+export const AUTOMATIC_ORIGINS: ReadonlySet<JobOrigin> = new Set(['scheduler', 'hotplug', 'desktop-closed']);
 
 export interface JobProgress {
   /** 0 … 1 when the handler knows how far it is. */
