@@ -14,7 +14,7 @@
 // server's CPU counts for neither side.
 //
 // Prints medians side by side, the ratio ours/Anki (goal ≤ 1.2) and each client's peak RSS
-// during its syncs. CLOUD_BENCH_MB (default 100), CLOUD_BENCH_ROUNDS (default 5, ≤ 7).
+// during its syncs. CLOUD_BENCH_MB (default 100), CLOUD_BENCH_ROUNDS (default 9, ≤ 10).
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { openCollectionDb } from '../src/apkg/sqlite.js';
 import { CloudClientProcess } from './support/cloud-client.js';
 
 const TARGET_MB = Number(process.env.CLOUD_BENCH_MB ?? 100);
-const ROUNDS = Math.min(7, Number(process.env.CLOUD_BENCH_ROUNDS ?? 5));
+const ROUNDS = Math.min(10, Number(process.env.CLOUD_BENCH_ROUNDS ?? 9));
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -69,7 +69,7 @@ const load = [loadAvg()];
 try {
   // ---- 1. incremental sync of 1000 reviews
   const base = path.join(dir, 'base', 'collection.anki2');
-  await peer.createCollection({ path: base, notes: 5000, seed: 1, reviews: 20_000, decks: 5, days: 120, noteTypes: ['basic', 'reversed'] });
+  await peer.createCollection({ path: base, notes: 7000, seed: 1, reviews: 20_000, decks: 5, days: 120, noteTypes: ['basic', 'reversed'] });
   const oursInc = path.join(dir, 'inc-ours', 'collection.anki2');
   const ankiInc = path.join(dir, 'inc-anki', 'collection.anki2');
   for (const p of [oursInc, ankiInc]) {

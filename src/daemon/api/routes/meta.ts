@@ -20,7 +20,7 @@ export function metaRoutes(ctx: ApiContext, sse: SseHub, openapi: () => Record<s
       scope: 'read',
       tag: 'events',
       summary:
-        'Server-sent events: job.queued/started/progress/cancelling/finished, paused, resumed, scheduler.skipped/backoff, config.changed. ' +
+        'Server-sent events: job.queued/started/progress/cancelling/finished, paused, resumed, scheduler.skipped/backoff, cloud.trigger (+ .skipped: Anki Desktop closed the collection), cloud.fullSyncRequired, config.changed. ' +
         'Reconnect with Last-Event-ID (or ?lastEventId=) to get missed events; a `resync` event means re-read /api/v1/status.',
       querystring: {
         type: 'object',
