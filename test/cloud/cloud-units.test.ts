@@ -79,6 +79,32 @@ describe('cloud client parts', () => {
     expect(await store.get('http://h/')).toMatchObject({ hkey: 'k2' });
   });
 
+  it('keeps a keyring read until a login or logout (any process) touches the stamp, so a daemon does not ask the keyring every sync', async () => {
+    let reads = 0;
+    const saved = new Map<string, { user: string; hkey: string }>();
+    const keyring: CredentialStore = {
+      where: 'counting keyring',
+      get: async (endpoint) => (reads++, saved.has(endpoint) ? { endpoint, ...saved.get(endpoint)! } : undefined),
+      set: async (c) => void saved.set(c.endpoint, { user: c.user, hkey: c.hkey }),
+      delete: async (endpoint) => void saved.delete(endpoint),
+    };
+    const stamp = path.join(dir, 'cache', 'sync-key.stamp');
+    const daemonSide = new FallbackStore(keyring, new FileStore(path.join(dir, 'cache', 'keys.json')), stamp);
+    const cliSide = new FallbackStore(keyring, new FileStore(path.join(dir, 'cache', 'keys.json')), stamp);
+    await cliSide.set({ endpoint: 'http://h/', user: 'u', hkey: 'k1' });
+    expect(await daemonSide.get('http://h/')).toMatchObject({ hkey: 'k1' });
+    expect(await daemonSide.get('http://h/')).toMatchObject({ hkey: 'k1' });
+    expect(reads).toBe(1);
+    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    await cliSide.set({ endpoint: 'http://h/', user: 'u', hkey: 'k2' });
+    expect(await daemonSide.get('http://h/')).toMatchObject({ hkey: 'k2' });
+    expect(reads).toBe(2);
+    await new Promise((r) => setTimeout(r, 20));
+    await cliSide.forget('http://h/');
+    expect(await daemonSide.get('http://h/')).toBeUndefined();
+    expect(reads).toBe(3);
+  });
+
   it('the real keyring store answers or fails within its timeout (no D-Bus session here is fine)', async () => {
     const { KeyringStore } = await import('../../src/sync/cloud/credentials.js');
     const t0 = Date.now();

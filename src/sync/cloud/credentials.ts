@@ -16,7 +16,7 @@
  * comes back empty instead, told apart from "no key" by a search, which answers IsLocked.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeError } from '../../errors/define.js';
@@ -188,15 +188,45 @@ export class FileStore implements CredentialStore {
  * failed at the last login, and then it is the newer one — then in the keyring. When neither has
  * the key and the keyring is locked or did not answer, that is the error (not "not logged in").
  */
+/** Keyring reads kept per process: `${stampFile}\0${endpoint}` → the stamp's mtime then and the result. */
+const keyringReads = new Map<string, { stamp: number; cred: SyncCredential | undefined }>();
+
 export class FallbackStore implements CredentialStore {
   private lastWhere: string;
   /** Why the last set() went to the file, if it did. */
   fallbackReason: string | undefined;
+  /**
+   * @param stampFile touched by every set/forget; a keyring read is kept in this process until
+   *   it changes (login and logout run in other processes), so a daemon does not start a keyring
+   *   helper for every scheduled sync. A key the server refuses is forgotten (CloudSync), which
+   *   touches the stamp too.
+   */
   constructor(
     private readonly primary: CredentialStore,
     private readonly fallback: CredentialStore,
+    private readonly stampFile?: string,
   ) {
     this.lastWhere = primary.where;
+  }
+
+  private stamp(): number {
+    if (!this.stampFile) return NaN;
+    try {
+      return statSync(this.stampFile).mtimeMs;
+    } catch {
+      return -1;
+    }
+  }
+
+  private touch(): void {
+    if (!this.stampFile) return;
+    for (const k of [...keyringReads.keys()]) if (k.startsWith(`${this.stampFile}\0`)) keyringReads.delete(k);
+    try {
+      mkdirSync(path.dirname(this.stampFile), { recursive: true, mode: 0o700 });
+      writeFileSync(this.stampFile, `${Date.now()}\n`, { mode: 0o600 });
+    } catch {
+      // without a stamp the cache is only dropped here, in this process
+    }
   }
   get where(): string {
     return this.lastWhere;
@@ -205,8 +235,14 @@ export class FallbackStore implements CredentialStore {
   async get(endpoint: string): Promise<SyncCredential | undefined> {
     const inFile = await this.fallback.get(endpoint);
     if (inFile) return inFile;
+    const key = `${this.stampFile ?? ''}\0${endpoint}`;
+    const stamp = this.stamp();
+    const cached = keyringReads.get(key);
+    if (cached && cached.stamp === stamp) return cached.cred;
     try {
-      return await this.primary.get(endpoint);
+      const cred = await this.primary.get(endpoint);
+      if (this.stampFile) keyringReads.set(key, { stamp, cred });
+      return cred;
     } catch (e) {
       // locked or not answering: say so; any other failure (no keyring at all) means no key
       if (isAnkibridgeError(e) && (e.code === CloudErrors.KEYRING_LOCKED.code || e.code === CloudErrors.KEYRING_TIMEOUT.code)) throw e;
@@ -215,6 +251,7 @@ export class FallbackStore implements CredentialStore {
   }
 
   async set(c: SyncCredential): Promise<void> {
+    this.touch();
     try {
       await this.primary.set(c);
       this.lastWhere = this.primary.where;
@@ -233,6 +270,7 @@ export class FallbackStore implements CredentialStore {
 
   /** Removes the key from both places; says where it could not (a locked keyring). */
   async forget(endpoint: string): Promise<{ failed?: string }> {
+    this.touch();
     await this.fallback.delete(endpoint);
     try {
       await this.primary.delete(endpoint);
@@ -244,5 +282,5 @@ export class FallbackStore implements CredentialStore {
 }
 
 export function defaultCredentialStore(configDir: string): FallbackStore {
-  return new FallbackStore(new KeyringStore(), new FileStore(path.join(configDir, 'sync-keys.json')));
+  return new FallbackStore(new KeyringStore(), new FileStore(path.join(configDir, 'sync-keys.json')), path.join(configDir, 'sync-key.stamp'));
 }
