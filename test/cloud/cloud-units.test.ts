@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeEndpoint, ANKIWEB_ENDPOINT, CloudSync, FileStore, FallbackStore, clientVersionString, type CredentialStore } from '../../src/sync/cloud/index.js';
-import { parseJsonLossless, stringifyJsonLossless } from '../../src/sync/cloud/json-lossless.js';
+import { parseJsonLossless, stringifyJsonLossless } from '../../src/apkg/collection/json.js';
 import { compareMeta } from '../../src/sync/cloud/cloud-sync.js';
 import { PbMessage, PbWriter, f32ToJson } from '../../src/sync/cloud/protobuf.js';
 import { fieldChecksum, stripHtmlPreservingMediaFilenames } from '../../src/sync/cloud/note-text.js';

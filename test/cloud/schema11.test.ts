@@ -12,7 +12,7 @@ import { openCollectionDb, type CollectionDb } from '../../src/apkg/sqlite.js';
 import { deckJsonToRow, deckRowToJson, type DeckRow } from '../../src/sync/cloud/schema11/deck.js';
 import { deckConfigJsonToRow, deckConfigRowToJson, type DeckConfigRow } from '../../src/sync/cloud/schema11/deck-config.js';
 import { notetypeJsonToRows, notetypeRowsToJson, type NotetypeRows } from '../../src/sync/cloud/schema11/notetype.js';
-import { parseJsonLossless, stringifyJsonLossless } from '../../src/sync/cloud/json-lossless.js';
+import { parseJsonLossless, stringifyJsonLossless } from '../../src/apkg/collection/json.js';
 
 const SCRIPT = String.raw`
 import json, sys

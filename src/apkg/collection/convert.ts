@@ -12,7 +12,7 @@
  * extracted collection never has one; for a live profile, checkpoint or copy with the package
  * reader first).
  */
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { makeError } from '../../errors/define.js';
@@ -26,6 +26,7 @@ import { deckConfigFromJson, deckConfigToJson, deckFromJson, humanDeckName, note
 import { readConfig, readDeckConfigParts, readDeckConfigs, readDecks, readNotetypes, readTags } from './objects.js';
 import { readLegacyCol } from './model.js';
 import { parseJsonLossless, stringifyJsonLossless } from './json.js';
+import { fsyncDir, fsyncFile } from '../fs-durable.js';
 
 // Table definitions of schema 14..18 (the on-disk format Anki expects; from its upgrade scripts).
 const SCHEMA14_TABLES = `
@@ -154,27 +155,6 @@ function toRollbackJournal(file: string): void {
   }
 }
 
-function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // not supported on every platform (Windows); the rename itself is atomic
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // upgrade

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from './media-folder.js';
+import { fsyncDir } from '../fs-durable.js';
 
 /**
  * SQLite's lock-byte page: on Windows the byte-range locks at 1 GiB make plain reads of that
@@ -62,18 +62,6 @@ export function copyFileDurable(src: string, dst: string, opts: { fsync?: boolea
   return { bytes, sha256: hash.digest('hex') };
 }
 
-export function sha256OfFile(file: string): string {
-  const hash = createHash('sha256');
-  const buf = Buffer.alloc(1 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    let n: number;
-    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** True when the error says the disk (or quota) is full. */
 export function isDiskFull(e: unknown): boolean {

@@ -3,9 +3,9 @@
  * helpers that make it equal to a saved set without ever deleting a user's file: a file that
  * has to go is moved to `media.trash/` beside it, where Anki itself puts deleted media.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fsyncDir, fsyncFile, hashFileSync } from '../fs-durable.js';
 
 export interface MediaFileInfo {
   name: string;
@@ -32,18 +32,6 @@ export function listMediaFolder(dir: string): MediaFileInfo[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-export function sha1OfFile(file: string): string {
-  const hash = createHash('sha1');
-  const buf = Buffer.alloc(1 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    let n: number;
-    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** Same bytes? Cheap when both names are the same inode (a hard-linked backup). */
 export function sameFileContent(a: string, b: string): boolean {
@@ -51,21 +39,9 @@ export function sameFileContent(a: string, b: string): boolean {
   const sb = statSync(b, { throwIfNoEntry: false });
   if (!sa?.isFile() || !sb?.isFile() || sa.size !== sb.size) return false;
   if (sa.ino === sb.ino && sa.dev === sb.dev) return true;
-  return sha1OfFile(a) === sha1OfFile(b);
+  return hashFileSync(a, 'sha1') === hashFileSync(b, 'sha1');
 }
 
-/** fsync a folder so renames in it survive a power cut (best effort where unsupported). */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Windows cannot fsync a folder; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** Moves a media file into `<profile>/media.trash/` (never deletes it); returns where it went. */
 export function moveToMediaTrash(mediaDir: string, name: string): string {
@@ -98,12 +74,7 @@ export function makeMediaFolderEqual(mediaDir: string, savedDir: string, saved: 
     if (existsSync(to)) trashed.push(path.basename(moveToMediaTrash(mediaDir, f.name)));
     const tmp = path.join(mediaDir, `.${f.name}.tmp-restore`);
     copyFileSync(from, tmp);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncFile(tmp);
     renameSync(tmp, to);
     restored.push(f.name);
   }

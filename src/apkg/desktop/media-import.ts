@@ -8,21 +8,19 @@
  * every write is checked for the number of bytes that really reached the file (a short write
  * is retried, and no progress is an error), and the size on disk is checked before the rename.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
-import { createReadStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { OpenedPackage, MediaEntryInfo } from '../package/index.js';
 import { isNormalizedMediaName } from '../package/index.js';
-import { fsyncDir } from './media-folder.js';
+import { fsyncDir, hashFile } from '../fs-durable.js';
 
 async function sameContent(file: string, entry: MediaEntryInfo): Promise<boolean> {
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile() || st.size !== entry.size) return false;
   if (!entry.sha1) return true;
-  const hash = createHash('sha1');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex') === entry.sha1;
+  return (await hashFile(file, 'sha1')) === entry.sha1;
 }
 
 function noSpace(file: string): Error {

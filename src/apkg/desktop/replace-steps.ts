@@ -9,7 +9,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { openCollectionDb } from '../sqlite.js';
 import { copyFileDurable } from './durable-copy.js';
-import { fsyncDir } from './media-folder.js';
+import { fsyncDir } from '../fs-durable.js';
 
 /** Where the new collection waits before the rename: same folder, so the rename is atomic. */
 export function stagedPathFor(collectionPath: string, txnId: string): string {

@@ -11,7 +11,7 @@
  * checked with `pragma quick_check`, fsynced and renamed over `out`; on any error nothing is
  * left behind and the inputs are never touched.
  */
-import { closeSync, copyFileSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ import { ensureSchema18 } from './schema.js';
 import { addMissingParentDecks } from './repair.js';
 import { fixLastReviewTimes } from './last-review.js';
 import type { Conflict, MergeOptions, MergeReport, ObjectKind, Side, SideReport } from './types.js';
+import { fsyncFile } from '../fs-durable.js';
 
 export function mergeCollections(opts: MergeOptions): MergeReport {
   const started = performance.now();
@@ -204,11 +205,3 @@ function renameOrCopy(from: string, to: string): void {
   }
 }
 
-function fsyncFile(p: string): void {
-  const fd = openSync(p, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

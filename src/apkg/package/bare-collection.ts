@@ -4,7 +4,6 @@
  * folder and the copy is checkpointed; the originals are only read. Media are the files of the
  * sibling media folder (`collection.media` for `collection.anki2`), when there is one.
  */
-import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
@@ -55,11 +54,4 @@ async function listMediaFolder(dir: string): Promise<MediaEntryInfo[]> {
     if (st?.isFile()) out.push({ index: name, name, size: st.size });
   }
   return out;
-}
-
-/** sha1 of a file, hex (used by tests and callers that compare media). */
-export async function sha1OfFile(file: string): Promise<string> {
-  const h = createHash('sha1');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }

@@ -11,12 +11,13 @@
  */
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, closeSync, openSync, fsyncSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCollectionDb } from '../../apkg/sqlite.js';
 import { summarizeCollection, type CollectionSummary } from '../../apkg/collection/summary.js';
-import { copyFileDurable, isDiskFull, sha256OfFile } from '../../apkg/desktop/durable-copy.js';
-import { fsyncDir, listMediaFolder, type MediaFileInfo } from '../../apkg/desktop/media-folder.js';
+import { copyFileDurable, isDiskFull } from '../../apkg/desktop/durable-copy.js';
+import { fsyncDir, fsyncFile, hashFileSync } from '../../apkg/fs-durable.js';
+import { listMediaFolder, type MediaFileInfo } from '../../apkg/desktop/media-folder.js';
 import { makeError } from '../../errors/define.js';
 import { BackupErrors } from '../../errors/codes/backup.js';
 import { isAnkibridgeError } from '../../errors/index.js';
@@ -195,7 +196,7 @@ export class BackupStore {
   verify(id: string): BackupRecord {
     const rec = this.get(id);
     if (!existsSync(rec.collectionPath)) throw makeError(BackupErrors.DAMAGED, { id, reason: 'its collection file is missing' });
-    const sha = sha256OfFile(rec.collectionPath);
+    const sha = hashFileSync(rec.collectionPath, 'sha256');
     if (sha !== rec.collectionSha256) throw makeError(BackupErrors.DAMAGED, { id, reason: 'its collection file has changed since it was taken' });
     try {
       verifyCollectionFile(rec.collectionPath);
@@ -282,12 +283,7 @@ function saveMedia(from: string, to: string): MediaFileInfo[] {
 
 function writeDurable(file: string, text: string): void {
   writeFileSync(file, text, { mode: 0o600 });
-  const fd = openSync(file, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  fsyncFile(file);
 }
 
 function readText(file: string): string {

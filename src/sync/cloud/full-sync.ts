@@ -8,7 +8,7 @@
  * Download: the file goes to a temp file beside the collection, is checked (integrity_check,
  * schema), `ls = mod` is set as Anki does, and it is renamed over the local file.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -18,6 +18,7 @@ import { CloudErrors } from '../../errors/codes/cloud.js';
 import { isAnkiWeb } from './endpoint.js';
 import * as P from './protocol.js';
 import { MAX_PAYLOAD_UNCOMPRESSED, type SyncTransport } from './transport.js';
+import { fsyncDir, fsyncFile } from '../../apkg/fs-durable.js';
 
 export type BackupFn = (collectionPath: string, reason: string) => Promise<unknown>;
 
@@ -26,27 +27,6 @@ function tempBeside(file: string, tag: string): string {
   return path.join(path.dirname(file), `.${path.basename(file, '.anki2')}.${tag}-${randomBytes(4).toString('hex')}.anki2`);
 }
 
-function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some platforms cannot fsync a directory; the rename is still atomic
-  }
-}
 
 /** Atomic replace of a collection; stale -wal/-shm of the old file must not be applied to the new one. */
 export function replaceCollectionFile(tmp: string, target: string): void {

@@ -12,7 +12,7 @@ import type { Chunk, Graves, SanityCounts, UnchunkedChanges, Json11 } from './pr
 import { deckJsonToRow, deckRowToJson, type DeckRow } from './schema11/deck.js';
 import { deckConfigJsonToRow, deckConfigRowToJson, type DeckConfigRow } from './schema11/deck-config.js';
 import { notetypeJsonToRows, notetypeRowsToJson, type NotetypeRows } from './schema11/notetype.js';
-import { parseJsonLossless, stringifyJsonLossless } from './json-lossless.js';
+import { parseJsonLossless, stringifyJsonLossless } from '../../apkg/collection/json.js';
 import { fieldChecksum, sortFieldOf } from './note-text.js';
 import { PbMessage } from './protobuf.js';
 

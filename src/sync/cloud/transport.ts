@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecompressStream } from 'zstd-napi';
 import { clientVersionString } from './client-version.js';
 import { normalizeEndpoint } from './endpoint.js';
-import { parseJsonLossless, stringifyJsonLossless } from './json-lossless.js';
+import { parseJsonLossless, stringifyJsonLossless } from '../../apkg/collection/json.js';
 import { ZstdTooLarge, zstdCompress, zstdDecompress } from './zstd.js';
 
 /** v11: metadata in a header, zstd bodies, schema-18 full syncs (doc §1). */

@@ -17,7 +17,8 @@ import { lockCollection } from '../../apkg/desktop/lock.js';
 import { probeCollection } from '../../apkg/desktop/probe.js';
 import { makeMediaFolderEqual } from '../../apkg/desktop/media-folder.js';
 import { installStagedCollection, stageCollection, stagedPathFor } from '../../apkg/desktop/replace-steps.js';
-import { isDiskFull, sha256OfFile } from '../../apkg/desktop/durable-copy.js';
+import { isDiskFull } from '../../apkg/desktop/durable-copy.js';
+import { hashFileSync } from '../../apkg/fs-durable.js';
 import { makeError } from '../../errors/define.js';
 import { DesktopErrors } from '../../errors/codes/desktop.js';
 import { GeneralErrors } from '../../errors/codes/general.js';
@@ -87,7 +88,7 @@ export async function replaceDesktopCollection(kind: DesktopTxnKind, target: Des
   try {
     journal.run(txnId, 'lock', () => {
       lock = lockCollection(target.collectionPath, 'replace');
-      if (source.expectCollectionSha256 !== undefined && sha256OfFile(target.collectionPath) !== source.expectCollectionSha256) {
+      if (source.expectCollectionSha256 !== undefined && hashFileSync(target.collectionPath, 'sha256') !== source.expectCollectionSha256) {
         throw makeError(DesktopErrors.LOCK_LOST, { path: target.collectionPath, operation: 'checking' });
       }
     });

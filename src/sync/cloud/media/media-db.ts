@@ -5,9 +5,9 @@
  * Anki Desktop and ankibridge share one view of what was synced.
  */
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { hashFileSync } from '../../../apkg/fs-durable.js';
 
 export interface MediaRow {
   fname: string;
@@ -21,9 +21,6 @@ export function mediaPaths(collectionPath: string): { dir: string; db: string } 
   return { dir: `${base}.media`, db: `${base}.media.db2` };
 }
 
-export function sha1File(file: string): string {
-  return createHash('sha1').update(readFileSync(file)).digest('hex');
-}
 
 /** Names Anki would never create or sync; skipped when scanning. */
 function ignoredName(name: string): boolean {
@@ -103,7 +100,7 @@ export class MediaDb {
         const mtime = Math.floor(statSync(full).mtimeMs / 1000);
         const row = this.get(name);
         if (row && row.csum !== null && row.mtime === mtime) continue;
-        const csum = sha1File(full);
+        const csum = hashFileSync(full, 'sha1');
         if (row && row.csum === csum) {
           this.put({ ...row, mtime });
           continue;

@@ -1,5 +1,5 @@
 /** The `other` blob (field 255): JSON keys Anki does not model, kept so nothing is lost. */
-import { parseJsonLossless, stringifyJsonLossless } from '../json-lossless.js';
+import { parseJsonLossless, stringifyJsonLossless } from '../../../apkg/collection/json.js';
 
 export function readOther(bytes: Buffer, reserved: ReadonlySet<string>): Record<string, unknown> {
   if (!bytes.length) return {};
