@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnkiPeer, startSyncServer, type PeerOp } from '../test/peer/peer.js';
+import { seededRandom as rand } from '../test/support/seeded-random.js';
 
 const NOTES = Number(process.env.MERGE_BENCH_NOTES ?? 100_000);
 const CHANGED = 0.05;
@@ -30,15 +31,6 @@ function sampleRss(pids: number[]): { stop(): number[] } {
   return { stop: () => (clearInterval(t), pids.forEach((p, i) => (peak[i] = Math.max(peak[i]!, rssOf(p)))), peak) };
 }
 
-function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sample<T>(l: T[], n: number, r: () => number): T[] {
   const c = l.slice();

@@ -7,21 +7,12 @@ import type { RouteSpec } from '../../src/daemon/api/route-table.js';
 import { findError } from '../../src/errors/index.js';
 import { isolatedHome } from './support/isolated.js';
 import { plugin } from './support/test-plugin.js';
+import { seededRandom as prng } from '../support/seeded-random.js';
 
 isolatedHome().apply();
 let d: RunningDaemon;
 let auth: Record<string, string>;
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomJson(rnd: () => number, depth = 0): unknown {
   const pick = Math.floor(rnd() * (depth > 3 ? 6 : 9));

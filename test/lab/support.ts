@@ -39,14 +39,5 @@ export async function unplugAndWait(lab: Lab, driver: Driver, id: string): Promi
   await driver.waitEvent((e) => e.type === 'left' && e.serial === id.toUpperCase(), { from, timeoutMs: 30_000 });
 }
 
-/** Deterministic PRNG (mulberry32) for seeded "random" unplug points. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for seeded "random" unplug points. */
+export { seededRandom as seeded } from '../support/seeded-random.js';

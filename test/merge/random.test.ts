@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Oracle, type Op, type Pair } from './harness.js';
 import type { CanonicalDump } from '../peer/peer.js';
+import { seededRandom as rng } from '../support/seeded-random.js';
 
 const SEQUENCES = Number(process.env.MERGE_RANDOM_SEQUENCES ?? 300);
 const SEED = Number(process.env.MERGE_RANDOM_SEED ?? 20261125);
@@ -50,17 +51,6 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** mulberry32: small, seedable, the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random ops for one side, valid on that side's own copy (it tracks what its earlier ops did).
  *  `side` prefixes the names it makes: d(esktop), p(hone), b(ase: ops synced to both first). */

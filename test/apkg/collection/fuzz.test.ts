@@ -13,20 +13,12 @@ import { fingerprintCollection } from '../../../src/apkg/collection/fingerprint.
 import { readConfig, readDeckConfigs, readDecks, readNotetypes, readTags } from '../../../src/apkg/collection/objects.js';
 import { downgradeToSchema11, upgradeToSchema18 } from '../../../src/apkg/collection/convert.js';
 import { copyTo, fixture, listDir, tempDir } from './helpers.js';
+import { seededRandom as rng } from '../../support/seeded-random.js';
 
 const dir = tempDir();
 const SEED = Number(process.env.COLLECTION_FUZZ_SEED ?? 20261125);
 const CASES = Number(process.env.COLLECTION_FUZZ_CASES ?? 200);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function withDb(file: string, fn: (db: Database.Database) => void): void {
   const db = new Database(file);

@@ -11,6 +11,7 @@ import { AnkiPeer } from '../../peer/peer.js';
 import { openPackage, summarizeOpenedPackage } from '../../../src/apkg/index.js';
 import { AnkibridgeError, findError } from '../../../src/errors/index.js';
 import { centralRecords, unzipAll, zipAll, type RawEntry } from './support/zip-tools.js';
+import { seededRandom as rng } from '../../support/seeded-random.js';
 
 const CASES = 1000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
@@ -52,17 +53,6 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['meta', 'collection.anki2', 'collection.anki21', 'collection.anki21b', 'media', '0', '1', '2', '99', '../x', '/abs', 'a\\b', 'C:x', 'dir/', 'é', ''];
 
