@@ -16,7 +16,8 @@ export function fsyncFile(file: string): void {
     fd = openSync(file, 'r+');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM') throw e;
+    // EISDIR: a folder is flushed through a read handle too (fsyncDir is the usual way).
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EISDIR') throw e;
     fd = openSync(file, 'r');
   }
   try {

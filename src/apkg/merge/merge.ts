@@ -26,7 +26,7 @@ import { ensureSchema18 } from './schema.js';
 import { addMissingParentDecks } from './repair.js';
 import { fixLastReviewTimes } from './last-review.js';
 import type { Conflict, MergeOptions, MergeReport, ObjectKind, Side, SideReport } from './types.js';
-import { fsyncFile } from '../fs-durable.js';
+import { fsyncDir, fsyncFile } from '../fs-durable.js';
 
 export function mergeCollections(opts: MergeOptions): MergeReport {
   const started = performance.now();
@@ -95,7 +95,7 @@ export function mergeCollections(opts: MergeOptions): MergeReport {
     db = undefined;
     fsyncFile(tmpOut);
     renameSync(tmpOut, out);
-    fsyncFile(path.dirname(out));
+    fsyncDir(path.dirname(out));
     lap('write');
     return { ...partial, merged, col, durationMs: Math.round(performance.now() - started), timingsMs: timings };
   } catch (e) {
