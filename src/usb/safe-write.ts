@@ -40,6 +40,14 @@ export function parseMarker(name: string): { finalName: string; sha16: string; s
   return m ? { finalName: m[3] as string, sha16: m[1] as string, size: Number(m[2]) } : null;
 }
 
+/** The old NAME while the rename path swaps files: ankibridge-old-<random8>-NAME.part. */
+const ASIDE = /^ankibridge-old-[0-9a-f]{8}-(.+)\.part$/;
+
+export function parseAside(name: string): { finalName: string } | null {
+  const m = ASIDE.exec(name);
+  return m ? { finalName: m[1] as string } : null;
+}
+
 /** A file (by entry list of its folder) whose write is unfinished: a marker says another size. */
 export function isIncomplete(entries: readonly Entry[], name: string): boolean {
   const markers = entries.map((e) => parseMarker(e.name)).filter((m) => m && m.finalName === name);
@@ -56,6 +64,11 @@ export async function digestOnDevice(t: DeviceTransport, path: string): Promise<
 
 export interface SafeWriteResult {
   readonly method: 'rename' | 'copy-verify';
+  /**
+   * How long NAME was not the old or the new complete file: absent between the two renames, or
+   * (copy-verify) absent and then growing while it was uploaded again.
+   */
+  readonly exposedMs: number;
   readonly size: number;
   readonly sha256: string;
   readonly tempName: string;
@@ -121,9 +134,12 @@ export async function safeWrite(t: DeviceTransport, path: string, source: Source
     throw e;
   }
 
+  let exposedFrom = 0;
+  let exposedMs = 0;
   if (method === 'rename') {
     const old = await t.stat(path);
     const asideName = `ankibridge-old-${randomBytes(4).toString('hex')}-${name}.part`;
+    exposedFrom = performance.now();
     if (old) await t.rename(path, asideName);
     try {
       await t.rename(tempPath, name);
@@ -131,11 +147,15 @@ export async function safeWrite(t: DeviceTransport, path: string, source: Source
       if (old) await t.rename(joinPhonePath(dir, asideName), name).catch(() => undefined);
       throw e;
     }
+    exposedMs = performance.now() - exposedFrom;
     if (old) await removeQuietly(t, joinPhonePath(dir, asideName));
   } else {
-    if (await t.stat(path)) await t.remove(path);
+    const old = await t.stat(path);
+    exposedFrom = performance.now();
+    if (old) await t.remove(path);
     try {
       await t.write(path, source);
+      exposedMs = performance.now() - exposedFrom;
       await verify(t, path, source.size, sha256);
     } catch (e) {
       // a partial NAME is removed when the phone is still there; the verified marker stays so
@@ -150,18 +170,20 @@ export async function safeWrite(t: DeviceTransport, path: string, source: Source
   if (!entry || entry.size !== source.size) {
     throw makeError(UsbErrors.VERIFY_FAILED, { path, device: t.label, reason: 'the folder listing does not show the new file with its size' });
   }
-  return { method, size: source.size, sha256, tempName };
+  return { method, size: source.size, sha256, tempName, exposedMs };
 }
 
 export interface RecoveryAction {
   readonly path: string;
-  readonly action: 'kept-final' | 'restored-from-marker' | 'removed-unverifiable-marker';
+  readonly action: 'kept-final' | 'restored-from-marker' | 'removed-unverifiable-marker' | 'removed-old' | 'restored-old';
 }
 
 /**
  * Finishes or rolls back writes that were interrupted (unplug, crash) in `dir`: for each marker,
  * if NAME is complete (size and digest equal the marker's) the marker is deleted; otherwise NAME
- * is replaced from the marker after checking the marker itself is intact.
+ * is replaced from the marker after checking the marker itself is intact (a verified marker
+ * means the write was committed: it is finished, not rolled back). Then the old files the
+ * rename path set aside: deleted when NAME is there, renamed back when it is not.
  */
 export async function recoverPending(t: DeviceTransport, dir: string): Promise<RecoveryAction[]> {
   const actions: RecoveryAction[] = [];
@@ -197,6 +219,18 @@ export async function recoverPending(t: DeviceTransport, dir: string): Promise<R
       }
     }
     actions.push({ path: finalPath, action: 'restored-from-marker' });
+  }
+  for (const e of await t.list(dir)) {
+    const aside = parseAside(e.name);
+    if (!aside) continue;
+    const finalPath = joinPhonePath(dir, aside.finalName);
+    if (await t.stat(finalPath)) {
+      await t.remove(e.path);
+      actions.push({ path: finalPath, action: 'removed-old' });
+    } else if (t.canRename) {
+      await t.rename(e.path, aside.finalName);
+      actions.push({ path: finalPath, action: 'restored-old' });
+    } // else: the only copy, on a device that cannot rename it back: left as it is
   }
   return actions;
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './harness/lab.js';
 import { startDriver, type Driver, type GuestEvent } from './harness/driver.js';
 import { gadgetPhone, type GadgetMode, type GadgetPhone } from './harness/gadget.js';
+import { LAB_HOOK_TIMEOUT_MS } from './support.js';
 import { GUIDANCE } from '../../src/usb/identify.js';
 
 const STORE = '/tmp/gadget-phone';
@@ -22,7 +23,7 @@ beforeAll(async () => {
   phone = gadgetPhone(lab);
   await lab.run(`mkdir -p ${STORE}/Download ${STORE}/AnkiDroid && head -c 3145851 /dev/urandom > ${STORE}/Download/collection-20260822140305.colpkg && printf old > ${STORE}/AnkiDroid/collection.colpkg && head -c 2000000 /dev/urandom > /tmp/new.colpkg`, { timeoutMs: 120_000 });
   await phone.setup(STORE);
-}, 1_500_000); // may first wait for another lab file to finish: one guest at a time
+}, LAB_HOOK_TIMEOUT_MS); // may first wait for other lab files: one guest at a time
 
 afterAll(async () => {
   await driver?.stop();
@@ -43,11 +44,11 @@ describe('USB lab: gadget phone (umtprd on dummy_hcd, 18d1:4ee1)', () => {
   it('is reported as an MTP Android phone, read, and written through the rename path', async () => {
     const from = driver.mark();
     await phone.plug();
-    const { event, index } = await driver.waitEvent((e) => e.type === 'arrived', { from, timeoutMs: 30_000 });
+    const { event, index } = await driver.waitEvent((e) => e.type === 'arrived', { from, timeoutMs: 120_000 });
     expect(event).toMatchObject({ mode: 'mtp', vid: 0x18d1, pid: 0x4ee1, label: 'Pixel Lab (Google)', serial: 'GADGET01' });
     // string descriptors come from umtprd through FunctionFS on an emulated CPU: slower than usb-mtp
     console.log(`gadget phone: attach -> report ${event.at - event.usbEventAt} ms`);
-    expect(event.at - event.usbEventAt).toBeLessThan(3000);
+    expect(event.at - event.usbEventAt).toBeLessThan(10_000); // no hang; timing is the usb-mtp test's (hotplug.test.ts)
 
     const info = await driver.value<{ canRename: boolean; operations: string[] }>('mtp.open', { serial: 'GADGET01' });
     expect(info.canRename).toBe(true);
@@ -66,7 +67,7 @@ describe('USB lab: gadget phone (umtprd on dummy_hcd, 18d1:4ee1)', () => {
 
     await driver.value('mtp.close');
     await phone.unplug();
-    const left = await driver.waitEvent((e) => e.type === 'left', { from: index + 1, timeoutMs: 30_000 });
+    const left = await driver.waitEvent((e) => e.type === 'left', { from: index + 1, timeoutMs: 120_000 });
     expect(left.event.serial).toBe('GADGET01');
   }, 300_000);
 
@@ -75,15 +76,15 @@ describe('USB lab: gadget phone (umtprd on dummy_hcd, 18d1:4ee1)', () => {
     const switchTo = async (mode: GadgetMode): Promise<GuestEvent> => {
       const from = driver.mark();
       await phone.setMode(mode);
-      const left = await driver.waitEvent((e) => e.type === 'left', { from, timeoutMs: 30_000 });
-      const arrived = await driver.waitEvent((e) => e.type === 'arrived', { from: left.index + 1, timeoutMs: 30_000 });
+      const left = await driver.waitEvent((e) => e.type === 'left', { from, timeoutMs: 120_000 });
+      const arrived = await driver.waitEvent((e) => e.type === 'arrived', { from: left.index + 1, timeoutMs: 120_000 });
       return arrived.event;
     };
     const status = (): Promise<Status> => driver.value<Status>('phone.status', { serial: 'GADGET01' }, 60_000);
 
     let from = driver.mark();
     await phone.plug('mtp');
-    const mtp = (await driver.waitEvent((e) => e.type === 'arrived', { from, timeoutMs: 30_000 })).event;
+    const mtp = (await driver.waitEvent((e) => e.type === 'arrived', { from, timeoutMs: 120_000 })).event;
     expect(mtp).toMatchObject({ mode: 'mtp', pid: 0x4ee1, hasAdb: false, guidance: null });
     expect(await status()).toMatchObject({ state: 'ready', guidance: null, rootEntries: expect.arrayContaining(['AnkiDroid', 'Download']) });
 
@@ -124,11 +125,11 @@ describe('USB lab: gadget phone (umtprd on dummy_hcd, 18d1:4ee1)', () => {
     const opened = await driver.call('mtp.open', { serial: 'GADGET01' });
     expect(opened).toMatchObject({ ok: false, error: { code: 'ANKIBRIDGE_ERR_USB_LOCKED', hint: expect.stringMatching(/Unlock your phone/) } });
     // Waiting with the session open, as the daemon does: the phone's StoreAdded event on unlock
-    // ends the wait (the re-check every 30 s would be too late for the bound below).
+    // ends the wait (the only re-check of the storage list comes at the end of the 300 s wait).
     // (umtprd 1.3.10 crashes when it is unlocked with no session open: the lab only unlocks it
     // while our session waits.)
     const lines = driver.proc.lineCount();
-    const waiting = driver.call<Status>('phone.status', { serial: 'GADGET01', waitUnlockMs: 120_000, unlockPollMs: 30_000, tag: 'w1' }, 180_000);
+    const waiting = driver.call<Status>('phone.status', { serial: 'GADGET01', waitUnlockMs: 300_000, unlockPollMs: 600_000, tag: 'w1' }, 400_000);
     await driver.proc.waitLine(/^WAITING-UNLOCK w1/, { fromLine: lines, timeoutMs: 60_000 });
     const unlockedAt = performance.now();
     await phone.unlock();
@@ -136,11 +137,11 @@ describe('USB lab: gadget phone (umtprd on dummy_hcd, 18d1:4ee1)', () => {
     const afterUnlockMs = performance.now() - unlockedAt;
     console.log(`locked phone: unlock -> ready ${afterUnlockMs.toFixed(0)} ms`);
     expect(ready).toMatchObject({ ok: true, value: { state: 'ready', guidance: null, rootEntries: expect.arrayContaining(['AnkiDroid', 'Download']) } });
-    expect(afterUnlockMs).toBeLessThan(25_000);
+    expect(afterUnlockMs).toBeLessThan(240_000);
 
     from = driver.mark();
     await phone.unplug();
-    await driver.waitEvent((e) => e.type === 'left', { from, timeoutMs: 30_000 });
+    await driver.waitEvent((e) => e.type === 'left', { from, timeoutMs: 120_000 });
     expect(await phone.status()).toEqual({ mode: 'locked', plugged: false });
   }, 600_000);
 });

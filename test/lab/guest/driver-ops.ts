@@ -9,6 +9,7 @@ import { downloadFile, fileSource, readToFile, recoverPending, safeWrite } from 
 import { findAnkiDroid } from '../../../src/usb/ankidroid-finder.js';
 import type { DeviceTransport } from '../../../src/usb/transport.js';
 import type { MtpSession } from '../../../src/usb/mtp/session.js';
+import { withProgress } from './progress-transport.js';
 
 export type GuestOp = (args: Record<string, unknown>) => Promise<unknown>;
 
@@ -26,6 +27,9 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     return phone;
   };
   const s = (a: Record<string, unknown>, k: string): string => String(a[k] ?? '');
+  /** The open phone, reporting PROGRESS/STEP lines when the request has { progress: tag, every? }. */
+  const tracked = (a: Record<string, unknown>): DeviceTransport & { moved?: () => number } =>
+    a.progress ? withProgress(current(), String(a.progress), Number(a.every ?? 1 << 20)) : current();
   return {
     async exit() {
       await phone?.close().catch(() => undefined);
@@ -103,8 +107,9 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     },
     async 'fs.download'(a) {
       const t0 = performance.now();
-      const r = await downloadFile(current(), s(a, 'path'), s(a, 'to'));
-      return { ...r, ms: performance.now() - t0 };
+      const t = tracked(a);
+      const r = await downloadFile(t, s(a, 'path'), s(a, 'to'));
+      return { ...r, ms: performance.now() - t0, moved: t.moved?.() ?? null };
     },
     async 'fs.put'(a) {
       const t0 = performance.now();
@@ -115,8 +120,9 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     },
     async 'fs.safeWrite'(a) {
       const t0 = performance.now();
-      const r = await safeWrite(current(), s(a, 'path'), await fileSource(s(a, 'from')), { forceCopyFallback: a.forceFallback === true });
-      return { ...r, ms: performance.now() - t0 };
+      const t = tracked(a);
+      const r = await safeWrite(t, s(a, 'path'), await fileSource(s(a, 'from')), { forceCopyFallback: a.forceFallback === true });
+      return { ...r, ms: performance.now() - t0, moved: t.moved?.() ?? null };
     },
     async 'fs.remove'(a) {
       await current().remove(s(a, 'path'));
@@ -146,6 +152,11 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     async 'local.ls'(a) {
       const { readdir } = await import('node:fs/promises');
       return readdir(s(a, 'dir'));
+    },
+    async 'local.mkdir'(a) {
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(s(a, 'dir'), { recursive: true });
+      return true;
     },
     async 'local.sha256'(a) {
       return sha256File(s(a, 'path'));

@@ -51,6 +51,9 @@ usb_epin_path "/dev/ffs-mtp/ep1"
 usb_epout_path "/dev/ffs-mtp/ep2"
 usb_epint_path "/dev/ffs-mtp/ep3"
 usb_max_packet_size 0x200
+# umtprd's own default is 8 KiB per USB read/write: 64 KiB moves files several times faster
+usb_max_rd_buffer_size 0x10000
+usb_max_wr_buffer_size 0x10000
 CONF
 }
 
