@@ -89,9 +89,26 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
     async list(dir) {
       return (await fresh(await folderHandle(dir))).map((o) => toEntry(dir, o));
     },
-    async stat(path) {
+    async stat(path, opts = {}) {
       const o = await lookup(path);
-      return o ? toEntry(parentAndName(path).dir, o) : null;
+      if (!o) return null;
+      if (!opts.fresh) return toEntry(parentAndName(path).dir, o);
+      let now: ObjectInfo;
+      try {
+        now = await session.objectInfo(o.handle);
+      } catch (e) {
+        // gone (or replaced by another object) since the folder was listed
+        if ((e as { code?: string }).code === UsbErrors.NOT_FOUND.code) {
+          changed(o.parentHandle);
+          return null;
+        }
+        throw e;
+      }
+      if (now.name !== o.name) {
+        changed(o.parentHandle);
+        return null;
+      }
+      return toEntry(parentAndName(path).dir, now);
     },
     async read(path, sink) {
       const o = await mustFind(path);
