@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { loadUsb } from '../../../src/usb/node-usb.js';
 import type { HotplugWatcher } from '../../../src/usb/hotplug-watcher.js';
 import { openPhone } from '../../../src/usb/open-phone.js';
+import { probePhone } from '../../../src/usb/phone-status.js';
 import { downloadFile, fileSource, readToFile, recoverPending, safeWrite } from '../../../src/usb/safe-write.js';
 import { findAnkiDroid } from '../../../src/usb/ankidroid-finder.js';
 import type { DeviceTransport } from '../../../src/usb/transport.js';
@@ -59,6 +60,22 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
       });
       const info = phone.session.deviceInfo;
       return { manufacturer: info.manufacturer, model: info.model, serial: info.serialNumber, canRename: phone.canRename, storageId: phone.session && (phone as unknown as { storageId: number }).storageId, operations: [...info.operations].map((o) => o.toString(16)) };
+    },
+    /** The phone's state as the daemon would report it (opens and closes a session when MTP). */
+    async 'phone.status'(a) {
+      const p = watcher.phones().find((x) => !a.serial || x.info.serial === a.serial);
+      if (!p) throw new Error(`the watcher reports no phone${a.serial ? ` with serial ${String(a.serial)}` : ''}`);
+      const { status, transport } = await probePhone(p.device, p.identity, {
+        ...(a.waitUnlockMs ? { waitUnlockMs: Number(a.waitUnlockMs), unlockPollMs: Number(a.unlockPollMs ?? 2000) } : {}),
+        // the host waits for this line before it unlocks the phone
+        onLocked: () => console.log(`WAITING-UNLOCK ${String(a.tag ?? '')}`),
+      });
+      let rootEntries: string[] | null = null;
+      if (transport) {
+        rootEntries = (await transport.list('')).map((e) => e.name);
+        await transport.close();
+      }
+      return { ...status, mode: p.identity.mode, rootEntries };
     },
     async 'mtp.close'() {
       await phone?.close();

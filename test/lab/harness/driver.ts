@@ -16,6 +16,10 @@ export interface GuestEvent {
   readonly pid: number;
   readonly guidance: string | null;
   readonly initial: boolean;
+  readonly hasMtp: boolean;
+  readonly hasPtp: boolean;
+  readonly hasAdb: boolean;
+  readonly interfaces: ReadonlyArray<{ class: number; subclass: number; protocol: number; name: string | null; endpoints: number }>;
 }
 
 export interface GuestError {

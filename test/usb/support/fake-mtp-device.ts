@@ -54,6 +54,9 @@ export class FakeMtpDevice implements MtpPipe {
   cancelRequests = 0;
   /** Largest single OUT transfer seen (checks the 512 KiB chunking). */
   maxOut = 0;
+  /** A locked phone: the session opens, GetStorageIDs lists nothing until unlock(). */
+  locked = false;
+  private interruptListener: ((d: Buffer) => void) | null = null;
   private nextHandle = 1;
   private outBuf = Buffer.alloc(0);
   private pendingCommand: { op: number; tid: number; params: number[] } | null = null;
@@ -141,7 +144,7 @@ export class FakeMtpDevice implements MtpPipe {
         return this.respond(Rc.OK, tid, [], info, op);
       }
       case Op.GetStorageIDs:
-        return this.respond(Rc.OK, tid, [], u32s([0x10001]), op);
+        return this.respond(Rc.OK, tid, [], u32s(this.locked ? [] : [0x10001]), op);
       case Op.GetObjectHandles: {
         const parent = params[2] === 0xffffffff ? 0 : (params[2] ?? 0);
         return this.respond(Rc.OK, tid, [], u32s([...this.objects.values()].filter((o) => o.parent === parent).map((o) => o.handle)), op);
@@ -242,8 +245,17 @@ export class FakeMtpDevice implements MtpPipe {
 
   async clearHalt(): Promise<void> {}
 
-  listenInterrupt(): () => Promise<void> {
-    return async () => undefined;
+  listenInterrupt(onData: (d: Buffer) => void): () => Promise<void> {
+    this.interruptListener = onData;
+    return async () => {
+      this.interruptListener = null;
+    };
+  }
+
+  /** The user unlocks the phone: its storage appears; with `event`, a StoreAdded event is sent. */
+  unlock(event = true): void {
+    this.locked = false;
+    if (event) this.interruptListener?.(container(ContainerType.EVENT, 0x4004, 0, Buffer.from(u32s([0x10001]).subarray(4))));
   }
 
   isConnected(): boolean {
