@@ -4,8 +4,9 @@
  * its USB serial plus its MTP device info → USB sync's `connect()` reads both sides and puts the
  * decision up. A phone that cannot be read (charging only, PTP, ADB only, locked, held by another
  * program, no AnkiDroid collection, no Anki Desktop profile) gets a "phone not ready" decision
- * that says what to do instead. A locked or busy phone is tried again while it stays plugged in
- * (Android shows its storage once unlocked, without re-enumerating). Unplugging disconnects
+ * that says what to do instead. A locked phone keeps its session open and is read as soon as it
+ * is unlocked (Android adds its storage then, without re-enumerating); one held by another
+ * program is tried again while it stays plugged in. Unplugging disconnects
  * (the decision goes, the transport is closed); a transaction running on it fails with the
  * USB room's DISCONNECTED error and its journal rolls back or finishes (transactions.ts).
  */
@@ -16,7 +17,7 @@ import { UsbSyncErrors } from '../../errors/codes/usbsync.js';
 import type { PhoneEvent, WatcherStatus } from '../../usb/hotplug-watcher.js';
 import { GUIDANCE, type Identification } from '../../usb/identify.js';
 import type { MtpSession } from '../../usb/mtp/session.js';
-import { openPhone } from '../../usb/open-phone.js';
+import { probePhone, statusFromIdentity } from '../../usb/phone-status.js';
 import type { DeviceTransport } from '../../usb/transport.js';
 import type { DesktopTarget } from '../desktop/replace.js';
 import type { DecisionView, NotReady } from './decision.js';
@@ -28,7 +29,14 @@ export type PhoneTransport = DeviceTransport & { readonly session: MtpSession };
 /** What opening a phone found: ready (with the open transport) or why not, with what to do. */
 export type ProbeResult = { ready: true; transport: PhoneTransport } | { ready: false; notReady: NotReady; retry: boolean };
 
-export type PhoneProbe = (device: Device, identity: Identification) => Promise<ProbeResult>;
+export interface ProbeHooks {
+  /** The phone opened but is locked: it is being waited for (say so now). */
+  onLocked(): void;
+  /** Aborted when the phone goes or the daemon stops (ends a wait for an unlock). */
+  signal: AbortSignal;
+}
+
+export type PhoneProbe = (device: Device, identity: Identification, hooks: ProbeHooks) => Promise<ProbeResult>;
 
 /** The watcher as the link uses it (HotplugWatcher; tests script one). */
 export interface PhoneWatcher {
@@ -76,6 +84,8 @@ interface Plugged {
   gen: number;
   transport: PhoneTransport | null;
   retry: NodeJS.Timeout | null;
+  /** Aborted when the phone goes: ends a wait for an unlock. */
+  gone: AbortController;
 }
 
 /** The id a phone keeps in decisions and the API: its USB serial (the same in every USB mode), else its port. */
@@ -88,21 +98,25 @@ function guidanceOf(e: unknown): string {
   return (e as Error)?.message ?? String(e);
 }
 
-/** Opens an MTP phone; a phone that cannot be opened says why (the USB room's catalogued errors). */
-export const defaultProbe: PhoneProbe = async (device, identity) => {
-  if (identity.mode !== 'mtp') {
-    return { ready: false, retry: false, notReady: { reason: identity.mode, guidance: identity.guidance ?? `${identity.label} does not offer its files over USB.` } };
-  }
-  try {
-    return { ready: true, transport: await openPhone(device, identity) };
-  } catch (e) {
-    const code = isAnkibridgeError(e) ? e.code : '';
-    if (code === UsbErrors.LOCKED.code) return { ready: false, retry: true, notReady: { reason: 'locked', guidance: GUIDANCE.UNLOCK } };
-    if (code === UsbErrors.BUSY.code) return { ready: false, retry: true, notReady: { reason: 'busy', guidance: guidanceOf(e) } };
-    if (code === UsbErrors.DISCONNECTED.code) return { ready: false, retry: false, notReady: { reason: 'disconnected', guidance: 'Plug the phone in again.' } };
-    return { ready: false, retry: false, notReady: { reason: 'error', guidance: guidanceOf(e) } };
-  }
+/** How long a locked phone's session is kept open, waiting for the person to unlock it. */
+const UNLOCK_WAIT_MS = 60 * 60_000;
+
+/**
+ * Opens an MTP phone (the USB room's probePhone). A locked phone keeps its session open and is
+ * waited for (Android adds its storage and sends StoreAdded on unlock, without re-enumerating);
+ * one held by another program is tried again.
+ */
+export const defaultProbe: PhoneProbe = async (device, identity, hooks) => {
+  const { status, transport } = await probePhone(device, identity, { waitUnlockMs: UNLOCK_WAIT_MS, unlockPollMs: 2000, onLocked: hooks.onLocked, signal: hooks.signal });
+  if (transport) return { ready: true, transport };
+  const guidance = status.guidance ?? `${identity.label} does not offer its files over USB.`;
+  return { ready: false, retry: status.state === 'busy' || status.state === 'locked', notReady: { reason: status.state, guidance } };
 };
+
+function notReadyFromDescriptors(identity: Identification): ProbeResult {
+  const status = statusFromIdentity(identity);
+  return { ready: false, retry: false, notReady: { reason: status?.state ?? identity.mode, guidance: status?.guidance ?? identity.guidance ?? `${identity.label} does not offer its files over USB.` } };
+}
 
 export class PhoneLink {
   private readonly plugged = new Map<string, Plugged>();
@@ -134,7 +148,7 @@ export class PhoneLink {
 
   private async arrived(e: PhoneEvent): Promise<void> {
     void this.left(e, true); // a re-enumeration on the same port (mode switch) replaces what was there
-    const p: Plugged = { deviceId: deviceIdOf(e), label: e.identity.label, gen: ++this.gen, transport: null, retry: null };
+    const p: Plugged = { deviceId: deviceIdOf(e), label: e.identity.label, gen: ++this.gen, transport: null, retry: null, gone: new AbortController() };
     this.plugged.set(e.key, p);
     this.o.log?.info({ deviceId: p.deviceId, mode: e.identity.mode, label: p.label }, `phone plugged in: ${p.label} (${e.identity.mode})`);
     await this.attempt(e, p, e.at);
@@ -149,8 +163,16 @@ export class PhoneLink {
     if (!device) return;
     let r: ProbeResult;
     try {
+      const hooks: ProbeHooks = {
+        signal: p.gone.signal,
+        onLocked: () => {
+          if (!this.current(e.key, p)) return;
+          this.o.room.notReady(p.deviceId, p.label, { reason: 'locked', guidance: GUIDANCE.UNLOCK });
+          this.o.log?.info({ deviceId: p.deviceId }, `phone ${p.label} is locked: waiting for it to be unlocked`);
+        },
+      };
       // A phone that does not offer MTP (charging only, PTP, ADB only) is told so from its descriptors.
-      r = e.identity.mode === 'mtp' ? await this.probe(device, e.identity) : await defaultProbe(device, e.identity);
+      r = e.identity.mode === 'mtp' ? await this.probe(device, e.identity, hooks) : notReadyFromDescriptors(e.identity);
     } catch (err) {
       r = { ready: false, retry: false, notReady: { reason: 'error', guidance: guidanceOf(err) } };
     }
@@ -206,6 +228,7 @@ export class PhoneLink {
     const p = this.plugged.get(e.key);
     if (!p) return Promise.resolve();
     this.plugged.delete(e.key);
+    p.gone.abort();
     if (p.retry) clearTimeout(p.retry);
     p.retry = null;
     this.o.room.disconnect(p.deviceId);

@@ -21,7 +21,8 @@ import { once } from 'node:events';
 import { openPackage } from '../../apkg/package/index.js';
 import type { OpenedPackage, PackageFormat } from '../../apkg/package/index.js';
 import { foldWal } from '../../apkg/package/snapshot.js';
-import { validateExtractedCollection } from '../../apkg/package/validate.js';
+import { renamePath } from '../../apkg/package/validate.js';
+import { translateSqliteError } from '../../apkg/sqlite.js';
 import { findAnkiDroid, type CollectionFolder, type FinderResult } from '../../usb/ankidroid-finder.js';
 import type { DeviceTransport, Entry } from '../../usb/transport.js';
 import { makeError } from '../../errors/define.js';
@@ -174,21 +175,28 @@ async function readLive(t: DeviceTransport, work: string, live: CollectionFolder
       tr?.('phone-cache-hit', 0);
       return withSide(cached.side, { ...base, phoneFormat: formatFor(cached.side.summary.schema, null), dispose: async () => cached.release() });
     }
+    // the check (quick or full) and the facts in one connection
+    const read = (file: string): SideRead => {
+      try {
+        return readSide(file, { check });
+      } catch (e) {
+        throw renamePath(translateSqliteError(e, file), file, colOnPhone);
+      }
+    };
     try {
       await timed(tr, 'phone-fold', () => foldWal(local, colOnPhone));
-      timed(tr, `phone-${check}-check`, () => validateExtractedCollection(local, colOnPhone, check));
+      if (opts.cache) {
+        const held = timed(tr, `phone-${check}-check+facts`, () => opts.cache!.sides.putPhone(opts.cache!.phone, rawKey, check, local, read));
+        return withSide(held.side, { ...base, phoneFormat: formatFor(held.side.summary.schema, null), dispose: async () => held.release() });
+      }
+      const side = timed(tr, `phone-${check}-check+facts`, () => read(local));
+      return withSide(side, { ...base, phoneFormat: formatFor(side.summary.schema, null), dispose: async () => undefined });
     } catch (e) {
       // A torn copy (AnkiDroid wrote between the two files) fails the check: try again.
       if (i < attempts && isAnkibridgeError(e) && /COLLECTION|PACKAGE/.test(e.code)) continue;
       if (i === attempts) throw makeError(UsbSyncErrors.PHONE_READ_INCONSISTENT, { device: t.label, attempts }, e);
       throw e;
     }
-    if (opts.cache) {
-      const held = timed(tr, 'phone-facts', () => opts.cache!.sides.putPhone(opts.cache!.phone, rawKey, check, local, readSide));
-      return withSide(held.side, { ...base, phoneFormat: formatFor(held.side.summary.schema, null), dispose: async () => held.release() });
-    }
-    const side = timed(tr, 'phone-facts', () => readSide(local));
-    return withSide(side, { ...base, phoneFormat: formatFor(side.summary.schema, null), dispose: async () => undefined });
   }
   throw makeError(UsbSyncErrors.PHONE_READ_INCONSISTENT, { device: t.label, attempts });
 }

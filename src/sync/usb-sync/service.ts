@@ -15,7 +15,7 @@ import type { DeviceTransport } from '../../usb/transport.js';
 import { PairStore, phoneKey, type PairRecord, type PhoneIdentity } from './pair-store.js';
 import { classify, pendingArrived, type Classification } from './pair-state.js';
 import { readPhone, type PhoneRead } from './read-phone.js';
-import { lossIfReplaced, NO_LOSS, sinceBase, type Loss, type SideRead } from './side.js';
+import { lossIfReplaced, NO_LOSS, sideSinceBase, type Loss, type SideRead } from './side.js';
 import { SideCache, type DesktopSide, type Held } from './side-cache.js';
 import { buildDecision, type DecisionView } from './decision.js';
 import { ensureUsbSyncSchema } from './schema.js';
@@ -140,8 +140,8 @@ export function decisionOf(s: Sides, c: Connection, deviceId: string): DecisionV
     digestPair: `${contentTag(s.desktop)}.${contentTag(s.phone)}`,
     state: s.cls.state,
     baseAt: s.pair.base?.at ?? null,
-    desktop: { summary: s.desktop.summary, since: sinceBase(s.desktop.collectionPath, base), source: s.desktop.describe },
-    phone: { summary: s.phone.summary, since: sinceBase(s.phone.collectionPath, base), source: s.phone.describe },
+    desktop: { summary: s.desktop.summary, since: sideSinceBase(s.desktop, base), source: s.desktop.describe },
+    phone: { summary: s.phone.summary, since: sideSinceBase(s.phone, base), source: s.phone.describe },
     pullLoss: s.pullLoss,
     pushLoss: s.pushLoss,
     schemaChanged: s.cls.schemaChanged,

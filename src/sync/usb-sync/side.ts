@@ -5,6 +5,7 @@
 import { openCollectionDb } from '../../apkg/sqlite.js';
 import { fingerprintCollection, fingerprintFacts, sameFacts, type Fingerprint, type FingerprintFacts } from '../../apkg/collection/fingerprint.js';
 import { summarizeCollection, type CollectionSummary } from '../../apkg/collection/summary.js';
+import { validateCollection } from '../../apkg/collection/schema.js';
 
 export interface SideRead {
   /** A private local copy of the collection (never the user's file). */
@@ -18,17 +19,22 @@ export interface SideRead {
   readonly digested: boolean;
 }
 
-export function readSide(collectionPath: string, known?: Fingerprint): SideRead {
+/**
+ * `check`: SQLite's quick_check or full integrity_check (and the schema checks) first, in the
+ * same connection — for a copy from outside that was not checked yet.
+ */
+export function readSide(collectionPath: string, opts: { known?: Fingerprint; check?: 'quick' | 'full' } = {}): SideRead {
   const db = openCollectionDb(collectionPath, { readonly: true, untrusted: true });
   let facts: FingerprintFacts;
   let summary: CollectionSummary;
   try {
+    if (opts.check) validateCollection(db, { check: opts.check });
     facts = fingerprintFacts(db);
     summary = summarizeCollection(db);
   } finally {
     db.close();
   }
-  let fp: Fingerprint | undefined = known;
+  let fp: Fingerprint | undefined = opts.known;
   return {
     collectionPath,
     facts,
@@ -66,6 +72,18 @@ export interface SinceBase {
   reviews: number;
   notesChanged: number;
   reviewsPerDay: Array<{ day: string; count: number }>;
+}
+
+const sinceMemo = new WeakMap<SideRead, Map<string, SinceBase>>();
+
+/** sinceBase of a side, kept with it (a cached desktop side answers again at once). */
+export function sideSinceBase(side: SideRead, base: { newestRevlogId: number | null; at: number } | null): SinceBase {
+  const key = `${base?.newestRevlogId ?? '-'}:${base?.at ?? '-'}:${new Date().toISOString().slice(0, 10)}`;
+  let m = sinceMemo.get(side);
+  if (!m) sinceMemo.set(side, (m = new Map()));
+  let r = m.get(key);
+  if (!r) m.set(key, (r = sinceBase(side.collectionPath, base)));
+  return r;
 }
 
 /** Reviews and note edits made on this side after the base (by time: revlog ids and note mods). */

@@ -108,8 +108,8 @@ function makeRoom() {
     watcher: () => new HotplugWatcher({ settleMs: 200 }),
     link: {
       retryMs: 1000,
-      probe: async (device, identity) => {
-        const r = await defaultProbe(device, identity);
+      probe: async (device, identity, hooks) => {
+        const r = await defaultProbe(device, identity, hooks);
         if (!r.ready) return r;
         current = withCutPoints(r.transport);
         return { ready: true, transport: current };
@@ -170,6 +170,11 @@ const ops: Record<string, Op> = {
       rmSync(a.media, { recursive: true, force: true });
       cpSync(mediaDir, a.media, { recursive: true });
     }
+    return true;
+  },
+  /** A media file added on the desktop (changes a package's size, not the collection). */
+  async 'desktop-add-media'(a) {
+    writeFileSync(path.join(mediaDir, String(a.name)), Buffer.alloc(Number(a.bytes), 'x'));
     return true;
   },
   async 'desktop-media'() {
