@@ -69,12 +69,18 @@ function withCutPoints(t: PhoneTransport): PhoneTransport {
       size: source.size,
       async *open() {
         for await (const chunk of source.open()) {
-          if (!held && sent >= c.afterBytes) {
+          let rest = chunk;
+          if (!held && sent + rest.byteLength > c.afterBytes) {
+            // the cut falls in this chunk: send up to it, then wait for the unplug
+            const head = rest.subarray(0, Math.max(0, c.afterBytes - sent));
+            sent += head.byteLength;
+            if (head.byteLength > 0) yield head;
+            rest = rest.subarray(head.byteLength);
             held = true;
             await holdUntilUnplugged(t, `write ${p}`, sent);
           }
-          sent += chunk.byteLength;
-          yield chunk;
+          sent += rest.byteLength;
+          if (rest.byteLength > 0) yield rest;
         }
       },
     });
