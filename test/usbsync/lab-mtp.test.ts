@@ -107,11 +107,12 @@ afterAll(async () => {
 describe('USB sync over MTP in the lab', () => {
   it('first meeting → base; phone ahead → pull (with media); desktop ahead → push (with media); waiting for import; in step', async () => {
     const ph = newPhone('SYNC1', seed);
-    await peer.modify(ph.col, [{ op: 'addMedia', name: 'shared.png', base64: png(0) }]);
+    const shared = png(0);
+    await peer.modify(ph.col, [{ op: 'addMedia', name: 'shared.png', base64: shared }]);
     const desk0 = path.join(lab.workDir, 'desk0', 'collection.anki2');
     mkdirSync(path.dirname(desk0), { recursive: true });
     copyFileSync(seed, desk0);
-    await peer.modify(desk0, [{ op: 'addMedia', name: 'shared.png', base64: png(0) }]);
+    await peer.modify(desk0, [{ op: 'addMedia', name: 'shared.png', base64: shared }]);
     await setDesktop(desk0);
 
     const first = await room.plug(ph.dir, ph.serial);

@@ -87,6 +87,8 @@ export interface UsbSyncPluginOptions {
   tmpDir?: string;
   /** How long each stage of reading both sides took (see UsbSyncDeps.trace). */
   trace?: (stage: string, ms: number) => void;
+  /** When the desktop side is read ahead of the first plug-in (ms after start; default 20 s). */
+  warmAfterMs?: number;
 }
 
 function currentProfile(): DesktopTarget {
@@ -156,15 +158,18 @@ export function usbSyncPlugin(paths: UsbSyncPluginOptions) {
       const target = paths.target ?? currentProfile;
       link = new PhoneLink({ watcher: watcher(), room: plugin, target, ...(ctx?.log ? { log: ctx.log } : {}), ...paths.link });
       await link.start();
-      // The desktop side read ahead of the first plug-in (side-cache.ts), once the daemon is up.
+      // The desktop side read ahead of the first plug-in (side-cache.ts), a while after start:
+      // our read lock would make an Anki Desktop starting at the same moment (both run at login)
+      // fail to open its profile; while Anki holds the collection the read is simply skipped.
       warming = setTimeout(() => {
         warming = undefined;
+        if (!deps) return;
         try {
           void open().sides.warmDesktop(target()).catch(() => undefined);
         } catch {
           /* no Anki Desktop profile yet: read at plug-in */
         }
-      }, 0);
+      }, paths.warmAfterMs ?? 20_000);
     },
     async stop(): Promise<void> {
       if (warming) clearTimeout(warming);
