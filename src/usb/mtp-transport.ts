@@ -112,9 +112,9 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
       }
       return toEntry(parentAndName(path).dir, now);
     },
-    async read(path, sink) {
+    async read(path, sink, opts) {
       const o = await mustFind(path);
-      return session.getObject(o.handle, sink);
+      return session.getObject(o.handle, sink, { transient: opts?.transient ?? false });
     },
     async write(path, source) {
       await mustWrite(path);
@@ -124,7 +124,13 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
         throw makeError(UsbErrors.PROTOCOL, { device: label, operation: `writing ${path}`, response: 'a file of that name exists already' });
       }
       changed(parent);
-      await session.sendObject(storageId, parent, name, { size: source.size, chunks: source.open() });
+      const openReader = source.openReader?.bind(source);
+      await session.sendObject(storageId, parent, name, {
+        size: source.size,
+        // opened only if used: the session prefers random access when the source has it
+        chunks: { [Symbol.asyncIterator]: () => source.open()[Symbol.asyncIterator]() },
+        ...(openReader ? { openReader } : {}),
+      });
     },
     async remove(path) {
       await mustWrite(path, true);

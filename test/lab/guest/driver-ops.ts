@@ -93,6 +93,14 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
       const ms = performance.now() - t0;
       return { size, ms, sha256: await sha256File(to) };
     },
+    /** A read whose bytes go nowhere (discard), into a hash, or both: where the time of a get goes. */
+    async 'fs.getSink'(a) {
+      const h = createHash('sha256');
+      const kind = s(a, 'sink');
+      const t0 = performance.now();
+      const size = await current().read(s(a, 'path'), kind === 'hash' ? (c) => void h.update(c) : () => undefined, { transient: a.transient !== false });
+      return { size, ms: performance.now() - t0, sha256: kind === 'hash' ? h.digest('hex') : null };
+    },
     async 'fs.download'(a) {
       const t0 = performance.now();
       const r = await downloadFile(current(), s(a, 'path'), s(a, 'to'));
@@ -100,7 +108,9 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
     },
     async 'fs.put'(a) {
       const t0 = performance.now();
-      await current().write(s(a, 'path'), await fileSource(s(a, 'from')));
+      const src = await fileSource(s(a, 'from'));
+      // stream: true sends from the stream (copied into the transfer buffers), not by random access
+      await current().write(s(a, 'path'), a.stream === true ? { size: src.size, open: () => src.open() } : src);
       return { ms: performance.now() - t0 };
     },
     async 'fs.safeWrite'(a) {

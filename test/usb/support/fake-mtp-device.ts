@@ -54,6 +54,8 @@ export class FakeMtpDevice implements MtpPipe {
   cancelRequests = 0;
   /** Largest single OUT transfer seen (checks the 512 KiB chunking). */
   maxOut = 0;
+  /** Every OUT transfer's size, in order. */
+  outSizes: number[] = [];
   /** A locked phone: the session opens, GetStorageIDs lists nothing until unlock(). */
   locked = false;
   private interruptListener: ((d: Buffer) => void) | null = null;
@@ -85,6 +87,7 @@ export class FakeMtpDevice implements MtpPipe {
   async bulkOut(data: Uint8Array): Promise<void> {
     if (!this.connected) throw new PipeError('disconnected', 'no device');
     this.maxOut = Math.max(this.maxOut, data.length);
+    this.outSizes.push(data.length);
     this.move(data.length);
     this.outBuf = Buffer.concat([this.outBuf, Buffer.from(data)]);
     while (this.outBuf.length >= HEADER_SIZE) {
@@ -209,7 +212,11 @@ export class FakeMtpDevice implements MtpPipe {
     }
   }
 
-  async bulkIn(maxLength: number): Promise<Buffer> {
+  /** The largest IN transfer asked for (checks the read sizes). */
+  maxIn = 0;
+
+  async bulkIn(maxLength: number, _timeoutMs?: number, into?: Buffer): Promise<Buffer> {
+    this.maxIn = Math.max(this.maxIn, maxLength);
     if (this.faults.nextInError) {
       const kind = this.faults.nextInError;
       this.faults.nextInError = undefined;
@@ -224,6 +231,10 @@ export class FakeMtpDevice implements MtpPipe {
     this.move(n);
     if (n === head.length) this.inQueue.shift();
     else this.inQueue[0] = head.subarray(n);
+    if (into) {
+      out.copy(into, 0);
+      return into.subarray(0, n);
+    }
     return Buffer.from(out);
   }
 
