@@ -448,7 +448,8 @@ describe('USB sync over MTP in the lab', () => {
       await peer.modify(ph.col, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 20 }]);
       const r = await room.plug(ph.dir, ph.serial);
       expect(r.decision.state).toBe('phone-ahead');
-      runs.push({ ms: r.timing?.msFromUsb ?? NaN, host: r.hostMs, stages: r.stages.map((s) => `${s.stage} ${s.ms}`).join(', ') });
+      const t = r.timing;
+      runs.push({ ms: t?.msFromUsb ?? NaN, host: r.hostMs, stages: `settle ${t?.settleMs}, open ${t?.openMs}, read ${t?.readMs}: ${r.stages.map((s) => `${s.stage} ${s.ms}`).join(', ')}` });
     }
     await room.unplug(ph.serial);
     const best = [...runs].sort((a, b) => a.ms - b.ms)[0]!;
