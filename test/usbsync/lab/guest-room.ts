@@ -85,19 +85,23 @@ function withCutPoints(t: PhoneTransport): PhoneTransport {
       },
     });
   };
-  w.read = async (p, sink) => {
+  w.read = async (p, sink, opts) => {
     const c = armed('read', p);
-    if (!c) return t.read(p, sink);
+    if (!c) return t.read(p, sink, opts);
     let got = 0;
     let held = false;
-    return t.read(p, async (chunk) => {
-      got += chunk.length;
-      await sink(chunk);
-      if (!held && got >= c.afterBytes) {
-        held = true;
-        await holdUntilUnplugged(t, `read ${p}`, got);
-      }
-    });
+    return t.read(
+      p,
+      async (chunk) => {
+        got += chunk.length;
+        await sink(chunk);
+        if (!held && got >= c.afterBytes) {
+          held = true;
+          await holdUntilUnplugged(t, `read ${p}`, got);
+        }
+      },
+      opts,
+    );
   };
   return w;
 }
