@@ -62,12 +62,25 @@ export interface ReadPhoneOptions {
   cache?: { sides: SideCache; phone: string };
 }
 
-/** Downloads `from` into `to`, hashing the bytes as they arrive. */
-async function copyFromPhone(t: DeviceTransport, from: string, to: string, hash?: ReturnType<typeof createHash>): Promise<number> {
+/**
+ * Downloads `from` into `to`, hashing the bytes as they arrive. `rollbackHeader`: the copy is
+ * written with an SQLite header that says rollback journal instead of WAL (bytes 18/19 = 1, as
+ * foldWal would leave a file with no -wal to fold) — the hash stays that of the phone's bytes.
+ */
+async function copyFromPhone(t: DeviceTransport, from: string, to: string, hash?: ReturnType<typeof createHash>, rollbackHeader = false): Promise<number> {
   const out = createWriteStream(to);
+  let first = true;
   try {
-    const n = await t.read(from, async (c) => {
-      hash?.update(c);
+    const n = await t.read(from, async (chunk) => {
+      hash?.update(chunk);
+      let c = chunk;
+      // (a first chunk shorter than the header is left as it is: the reader then copies the file once more)
+      if (rollbackHeader && first && c.length >= 20 && c.toString('latin1', 0, 16) === 'SQLite format 3\0' && c[18] === 2 && c[19] === 2) {
+        c = Buffer.from(c);
+        c[18] = 1;
+        c[19] = 1;
+      }
+      first = false;
       if (!out.write(c)) await once(out, 'drain');
     });
     out.end();
@@ -153,7 +166,8 @@ async function readLive(t: DeviceTransport, work: string, live: CollectionFolder
     const colHash = createHash('sha256');
     const walHash = createHash('sha256');
     await timed(tr, 'phone-download', async () => {
-      await copyFromPhone(t, colOnPhone, local, colHash);
+      // without a -wal there is nothing to fold: the copy gets its rollback-mode header on the way
+      await copyFromPhone(t, colOnPhone, local, colHash, !before.wal);
       if (before.wal) await copyFromPhone(t, `${colOnPhone}-wal`, `${local}-wal`, walHash);
     });
     // AnkiDroid wrote while we read (a checkpoint moves pages from the -wal into the file): again.
@@ -184,7 +198,7 @@ async function readLive(t: DeviceTransport, work: string, live: CollectionFolder
       }
     };
     try {
-      await timed(tr, 'phone-fold', () => foldWal(local, colOnPhone));
+      if (before.wal) await timed(tr, 'phone-fold', () => foldWal(local, colOnPhone));
       if (opts.cache) {
         const held = timed(tr, `phone-${check}-check+facts`, () => opts.cache!.sides.putPhone(opts.cache!.phone, rawKey, check, local, read));
         return withSide(held.side, { ...base, phoneFormat: formatFor(held.side.summary.schema, null), dispose: async () => held.release() });
