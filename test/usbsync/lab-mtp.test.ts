@@ -13,9 +13,10 @@
 //    while the phone's collection is read → a typed error, the journal settled, no review lost,
 //    and the next plug-in completes the sync;
 //  - timing: plug-in → decision ready for a 20k-card collection (reported with the load).
-// QEMU's usb-mtp cannot rename (the copy-verify path of safe-write is used) and stalls SendObject
-// for some sizes ((size + 12) % 64 < 12): a push that hits that lab bug is retried with one more
-// review on the desktop (a different package size), and says so.
+// QEMU's usb-mtp cannot rename (the copy-verify path of safe-write is used) and stalls or aborts
+// on uploads of some sizes ((size + 12) % 64 < 12): the room refuses such an upload before it
+// reaches QEMU, and the test retries with a small extra media file on the desktop (another
+// package size, the same collection), and says so.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';

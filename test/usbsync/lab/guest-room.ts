@@ -61,6 +61,9 @@ function withCutPoints(t: PhoneTransport): PhoneTransport {
     return c;
   };
   w.write = async (p, source) => {
+    // QEMU's usb-mtp stalls — or aborts — on uploads with (size + 12) % 64 < 12 (test/lab/support.ts):
+    // such a write is refused here, before it reaches QEMU, as the stall it would be.
+    if ((source.size + 12) % 64 < 12) throw new Error(`lab: QEMU usb-mtp cannot take an upload of ${source.size} bytes (SendObject stall)`);
     const c = armed('write', p);
     if (!c) return t.write(p, source);
     let sent = 0;
