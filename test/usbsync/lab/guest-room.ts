@@ -11,6 +11,7 @@
  * The desktop profile lives in the guest's /tmp (SQLite locking on a local file system); the host
  * hands collections in and out through the shared folder.
  */
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -187,7 +188,8 @@ const ops: Record<string, Op> = {
   },
   /** A media file added on the desktop (changes a package's size, not the collection). */
   async 'desktop-add-media'(a) {
-    writeFileSync(path.join(mediaDir, String(a.name)), Buffer.alloc(Number(a.bytes), 'x'));
+    // random bytes: they do not compress, so the package grows by about this much (not by a constant)
+    writeFileSync(path.join(mediaDir, String(a.name)), randomBytes(Number(a.bytes)));
     return true;
   },
   async 'desktop-media'() {
