@@ -20,6 +20,8 @@ export interface OpenPhoneOptions extends SessionOptions {
   readonly unlockPollMs?: number;
   /** Called once when the phone is found locked and the wait begins. */
   readonly onLocked?: () => void;
+  /** Ends the wait for an unlock early (the phone is then reported LOCKED and the session closed). */
+  readonly signal?: AbortSignal;
 }
 
 export async function openPhone(
@@ -36,7 +38,7 @@ export async function openPhone(
     const waitMs = opts.waitUnlockMs ?? 0;
     if (waitMs > 0 && (await visibleStorages(session)).length === 0) {
       opts.onLocked?.();
-      await waitForStorage(session, waitMs, opts.unlockPollMs ?? 2000);
+      await waitForStorage(session, waitMs, opts.unlockPollMs ?? 2000, opts.signal);
     }
     return await openMtpTransport(session);
   } catch (e) {

@@ -50,7 +50,12 @@ export interface DeviceTransport {
   readonly canRename: boolean;
   /** Entries directly in `dir` ("" = the storage root), always read fresh from the device. */
   list(dir: string): Promise<Entry[]>;
-  stat(path: string): Promise<Entry | null>;
+  /**
+   * The entry at `path`, or null. `fresh`: asked of the device now even when the transport
+   * remembers the folder (MTP: one GetObjectInfo instead of a listing), for a reader that checks
+   * a file did not change while it was read.
+   */
+  stat(path: string, opts?: { fresh?: boolean }): Promise<Entry | null>;
   read(path: string, sink: Sink, opts?: ReadOptions): Promise<number>;
   /** Creates a new file; `path` must not exist yet. */
   write(path: string, source: Source): Promise<void>;

@@ -18,18 +18,21 @@ export async function visibleStorages(session: MtpSession): Promise<number[]> {
   }
 }
 
-/** Waits until the phone lists a storage; false when `ms` pass first. */
-export async function waitForStorage(session: MtpSession, ms: number, pollMs: number): Promise<boolean> {
+/** Waits until the phone lists a storage; false when `ms` pass first or `signal` aborts. */
+export async function waitForStorage(session: MtpSession, ms: number, pollMs: number, signal?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + ms;
   let wake: (() => void) | null = null;
   const off = session.onEvent((e) => {
     if (e.code === EventCode.StoreAdded) wake?.();
   });
+  const onAbort = (): void => wake?.();
+  signal?.addEventListener('abort', onAbort);
   try {
     for (;;) {
+      if (signal?.aborted) return false;
       if ((await visibleStorages(session)).length > 0) return true;
       const left = deadline - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0 || signal?.aborted) return false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.min(pollMs, left));
         function done(): void {
@@ -42,5 +45,6 @@ export async function waitForStorage(session: MtpSession, ms: number, pollMs: nu
     }
   } finally {
     off();
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -10,11 +10,11 @@ import { makeError } from '../../errors/define.js';
 import { openCollectionDb } from '../sqlite.js';
 import { validateCollection } from '../collection/schema.js';
 
-export function validateExtractedCollection(file: string, shownAs: string): number {
+export function validateExtractedCollection(file: string, shownAs: string, check: 'full' | 'quick' = 'full'): number {
   try {
     const db = openCollectionDb(file, { untrusted: true, readonly: true });
     try {
-      return validateCollection(db, { check: 'full' }).ver;
+      return validateCollection(db, { check }).ver;
     } finally {
       db.close();
     }

@@ -28,6 +28,12 @@ export interface WriteColpkgArgs {
   collectionPath: string;
   /** The collection's media folder; omitted = a package without media (like Anki's backups). */
   mediaDir?: string;
+  /**
+   * Which of the media folder's files go into the package (default: all). An import adds the
+   * package's files and keeps the ones already there, so a package for a target that has most
+   * media already can carry only what it lacks.
+   */
+  mediaFilter?(name: string, size: number): boolean;
   out: string;
   /** latest (default) or legacy2 ("Support older Anki versions", for AnkiDroid ≤ 2.20). */
   format?: 'latest' | 'legacy2';
@@ -54,7 +60,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     const source = await prepareSourceCollection(a.collectionPath, latest ? 18 : 11, work.path);
-    const media = a.mediaDir ? await listMedia(a.mediaDir) : [];
+    const media = a.mediaDir ? (await listMedia(a.mediaDir)).filter((m) => a.mediaFilter?.(m.name, m.size) ?? true) : [];
 
     try {
       fh = await open(tmpOut, 'wx+', 0o644); // + : the writer re-reads large entries to hash them

@@ -44,10 +44,11 @@ export interface Driver {
   stop(): Promise<void>;
 }
 
-export async function startDriver(lab: Lab, env: Record<string, string> = {}): Promise<Driver> {
+/** `script`: another guest program speaking the same protocol (READY line, EVENT lines, rpc files). */
+export async function startDriver(lab: Lab, env: Record<string, string> = {}, script = 'test/lab/guest/driver.ts'): Promise<Driver> {
   const rpcDir = join(lab.xchg, 'rpc');
   mkdirSync(rpcDir, { recursive: true });
-  const proc = lab.background(lab.nodeCmd('test/lab/guest/driver.ts', [], { env, nodeFlags: ['--expose-gc'] }), { timeoutMs: 1_800_000 });
+  const proc = lab.background(lab.nodeCmd(script, [], { env, nodeFlags: ['--expose-gc'] }), { timeoutMs: 1_800_000 });
   // node + tsx start in a guest whose CPUs are starved by a loaded host: minutes, not seconds
   await proc.waitLine(/^READY /, { timeoutMs: 300_000 });
   let seq = 0;
