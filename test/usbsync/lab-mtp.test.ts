@@ -18,7 +18,7 @@
 // reaches QEMU, and the test retries with a small extra media file on the desktop (another
 // package size, the same collection), and says so.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,21 @@ function newPhone(serial: string, from: string): Phone {
   return { serial, dir, col, media: path.join(dir, 'AnkiDroid', 'collection.media') };
 }
 
+/**
+ * Pulls the phone and moves its storage to a fresh copy. QEMU 7.2's usb-mtp has no unrealize: a
+ * device pulled with a session open leaves its inotify watches on freed memory, and a later change
+ * in that folder (an edit made "on the phone", a dump opening its collection) crashes QEMU. The
+ * next plug-in wears the same serial, so the daemon sees the same phone.
+ */
+async function unplug(ph: Phone): Promise<void> {
+  await room.unplug(ph.serial);
+  const dir = lab.phoneDir(ph.serial.toLowerCase());
+  cpSync(ph.dir, dir, { recursive: true });
+  ph.dir = dir;
+  ph.col = path.join(dir, 'AnkiDroid', 'collection.anki2');
+  ph.media = path.join(dir, 'AnkiDroid', 'collection.media');
+}
+
 /** A host-side copy of the desktop as the guest has it now (for dumps and for the next edit). */
 async function desktopHere(name: string, withMedia = false): Promise<string> {
   const to = path.join(lab.workDir, 'desk', name, 'collection.anki2');
@@ -83,7 +98,7 @@ async function uploading(ph: Phone, run: () => Promise<JobResult>): Promise<JobR
       if (attempt >= 4 || !/SendObject.*stall|STALL/i.test((e as Error).message)) throw e;
       console.log(`USBSYNC LAB: QEMU usb-mtp upload-size stall (lab limitation), attempt ${attempt}; a desktop media file changes the package size`);
       await room.driver.value('desktop-add-media', { name: `size-${attempt}.bin`, bytes: 1 + attempt * 7 });
-      await room.unplug(ph.serial);
+      await unplug(ph);
       await room.plug(ph.dir, ph.serial);
     }
   }
@@ -120,7 +135,7 @@ describe('USB sync over MTP in the lab', () => {
     expect(first.decision.state).toBe('in-step');
     expect(first.decision.phoneSource).toContain('live collection in AnkiDroid');
 
-    await room.unplug(ph.serial);
+    await unplug(ph);
     await peer.modify(ph.col, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 4 }, { op: 'addMedia', name: 'from-phone.png', base64: png(1, 300) }]);
     const ahead = await room.plug(ph.dir, ph.serial);
     expect(ahead.decision).toMatchObject({ state: 'phone-ahead', recommended: 'copy-phone-to-desktop' });
@@ -138,7 +153,7 @@ describe('USB sync over MTP in the lab', () => {
     const pushed = await uploading(ph, () => room.job('usb.push'));
     expect(pushed.phonePath).toBe(`Download/${pushedName('User 1')}`);
     expect(pushed.message).toContain('Import');
-    await room.unplug(ph.serial);
+    await unplug(ph);
     const pkg = path.join(ph.dir, 'Download', pushedName('User 1'));
     const probe = path.join(lab.workDir, 'probe-push', 'collection.anki2');
     await peer.importPackage({ path: probe, pkg, kind: 'colpkg' });
@@ -147,11 +162,11 @@ describe('USB sync over MTP in the lab', () => {
     expect(readdirSync(path.join(path.dirname(probe), 'collection.media')).filter((n) => !n.startsWith('size-'))).toEqual(['from-desktop.png']);
 
     expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('waiting-for-import');
-    await room.unplug(ph.serial);
+    await unplug(ph);
     await peer.importPackage({ path: ph.col, pkg, kind: 'colpkg' }); // the person imports it in AnkiDroid
     expect(readdirSync(ph.media).filter((n) => !n.startsWith('size-')).sort()).toEqual(['from-desktop.png', 'from-phone.png', 'shared.png']);
     expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-    await room.unplug(ph.serial);
+    await unplug(ph);
   }, 900_000);
 
   it('both changed → merge: the desktop and (after the import) the phone equal the sync-server oracle; the guard refuses either overwrite', async () => {
@@ -170,7 +185,7 @@ describe('USB sync over MTP in the lab', () => {
       const ph = newPhone('MERGE1', b);
         await setDesktop(a);
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-      await room.unplug(ph.serial);
+      await unplug(ph);
 
       const desk = path.join(lab.workDir, 'merge-desk', 'collection.anki2');
       mkdirSync(path.dirname(desk), { recursive: true });
@@ -198,11 +213,11 @@ describe('USB sync over MTP in the lab', () => {
       const oracle = strip(await rpeer.dump(a, { ignoreSync: true }));
       expect(strip(await rpeer.dump(await desktopHere('merged'), { ignoreSync: true }))).toEqual(oracle);
       expect((await room.driver.value<{ state: string }>('decision')).state).toBe('waiting-for-import');
-      await room.unplug(ph.serial);
+      await unplug(ph);
       await rpeer.importPackage({ path: ph.col, pkg: path.join(ph.dir, merged.phonePath as string), kind: 'colpkg' });
       expect(strip(await rpeer.dump(ph.col, { ignoreSync: true }))).toEqual(oracle);
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-      await room.unplug(ph.serial);
+      await unplug(ph);
     } finally {
       await server.stop();
     }
@@ -215,7 +230,7 @@ describe('USB sync over MTP in the lab', () => {
     copyFileSync(seed, desk);
     await setDesktop(desk);
     expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-    await room.unplug(ph.serial);
+    await unplug(ph);
 
     // both study: a pull would lose the desktop's 3 reviews
     await peer.modify(desk, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 3 }]);
@@ -236,7 +251,7 @@ describe('USB sync over MTP in the lab', () => {
     expect(await room.backupOut(pulled.backups[0]!, restored)).toMatchObject({ reason: 'pre-overwrite' });
     expect(await peer.dump(restored, { ignoreSync: true })).toEqual(deskOriginal);
     expect(strip(await peer.dump(await desktopHere('guard-pulled'), { ignoreSync: true }))).toEqual(strip(await peer.dump(ph.col, { ignoreSync: true })));
-    await room.unplug(ph.serial);
+    await unplug(ph);
 
     // the other way: the phone studies 4, the desktop 1; a push would lose the phone's 4
     const desk2 = await desktopHere('guard-desk2');
@@ -251,7 +266,7 @@ describe('USB sync over MTP in the lab', () => {
     const restoredPhone = path.join(lab.workDir, 'guard-restored-phone', 'collection.anki2');
     expect(await room.backupOut(pushed.backups[0]!, restoredPhone)).toMatchObject({ source: 'phone' });
     expect(await peer.dump(restoredPhone, { ignoreSync: true })).toEqual(phoneOriginal);
-    await room.unplug(ph.serial);
+    await unplug(ph);
 
     // schema change on the desktop with changes on both sides: no merge, choose a side
     const sc = newPhone('SCHEMA1', seed);
@@ -260,7 +275,7 @@ describe('USB sync over MTP in the lab', () => {
     copyFileSync(seed, desk3);
     await setDesktop(desk3);
     expect((await room.plug(sc.dir, sc.serial)).decision.state).toBe('in-step');
-    await room.unplug(sc.serial);
+    await unplug(sc);
     await peer.modify(desk3, [{ op: 'advanceClock', seconds: 60 }, { op: 'changeSchema' }, { op: 'review', count: 2 }]);
     await peer.modify(sc.col, [{ op: 'advanceClock', seconds: 60 }, { op: 'review', count: 3 }]);
     await setDesktop(desk3);
@@ -268,7 +283,7 @@ describe('USB sync over MTP in the lab', () => {
     expect(cm.state).toBe('cannot-merge');
     expect(cm.actions.find((x) => x.id === 'sync-both')?.available).toBe(false);
     expect((await room.jobError('usb.merge')).code).toBe('ANKIBRIDGE_ERR_USBSYNC_CANNOT_MERGE');
-    await room.unplug(sc.serial);
+    await unplug(sc);
   }, 900_000);
 
   describe('a real unplug (QMP device_del) in the middle of a transfer', () => {
@@ -278,7 +293,7 @@ describe('USB sync over MTP in the lab', () => {
       const from = room.driver.mark();
       const job = room.jobError(kind);
       await room.waitEvent('cut', () => true, { from, timeoutMs: 240_000 });
-      await room.unplug(ph.serial);
+      await unplug(ph);
       return job;
     }
     const revlogIds = async (file: string): Promise<number[]> => (await peer.dump(file, { ignoreSync: true })).revlog.map((r) => r.id).sort((a, b) => a - b);
@@ -290,11 +305,11 @@ describe('USB sync over MTP in the lab', () => {
       copyFileSync(seed, desk);
       await setDesktop(desk);
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-      await room.unplug(ph.serial);
+      await unplug(ph);
       await peer.modify(desk, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 3 }, { op: 'addMedia', name: 'big.png', base64: png(3, 400) }]);
       await setDesktop(desk);
       const phoneReviews = await revlogIds(ph.col);
-      const final = path.join(ph.dir, 'Download', pushedName('User 1'));
+      const final = (): string => path.join(ph.dir, 'Download', pushedName('User 1'));
       // 1: the temporary upload (the first write of the package), 64 KB in
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('desktop-ahead');
       const e1 = await unplugDuring(ph, 'usb.push', { op: 'write', match: '.colpkg', nth: 1, afterBytes: 64 * 1024 });
@@ -302,7 +317,7 @@ describe('USB sync over MTP in the lab', () => {
       const j1 = (await room.journal(5)).find((t) => t.kind === 'usb-push');
       expect(j1).toMatchObject({ state: 'rolled-back' });
       expect(j1?.note).toContain("phone's collection was not changed");
-      expect(existsSync(final)).toBe(false);
+      expect(existsSync(final())).toBe(false);
       expect(await revlogIds(ph.col)).toEqual(phoneReviews);
       // 2: the final name, written again after the verified temporary (QEMU's phone cannot rename)
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('desktop-ahead');
@@ -317,9 +332,9 @@ describe('USB sync over MTP in the lab', () => {
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('desktop-ahead');
       await uploading(ph, () => room.job('usb.push'));
       expect(readdirSync(path.join(ph.dir, 'Download'))).toEqual([pushedName('User 1')]);
-      await room.unplug(ph.serial);
+      await unplug(ph);
       const probe = path.join(lab.workDir, 'cut-push-probe', 'collection.anki2');
-      await peer.importPackage({ path: probe, pkg: final, kind: 'colpkg' });
+      await peer.importPackage({ path: probe, pkg: final(), kind: 'colpkg' });
       expect(strip(await peer.dump(probe, { ignoreSync: true }))).toEqual(strip(await peer.dump(desk, { ignoreSync: true })));
     }, 900_000);
 
@@ -330,7 +345,7 @@ describe('USB sync over MTP in the lab', () => {
       copyFileSync(seed, desk);
       await setDesktop(desk);
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-      await room.unplug(ph.serial);
+      await unplug(ph);
       // a picture on the desktop: the merged package carries it, so the upload is long enough to cut into
       await peer.modify(desk, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 3 }, { op: 'addMedia', name: 'desk.png', base64: png(4, 200) }]);
       await peer.modify(ph.col, [{ op: 'advanceClock', seconds: 60 }, { op: 'review', count: 2 }]);
@@ -349,7 +364,7 @@ describe('USB sync over MTP in the lab', () => {
       expect(again.decision.recommended).toBe('sync-both');
       await uploading(ph, () => room.job('usb.merge'));
       expect((await room.driver.value<{ state: string }>('decision')).state).toBe('waiting-for-import');
-      await room.unplug(ph.serial);
+      await unplug(ph);
     }, 900_000);
 
     it('pull: unplugged while the phone’s collection is read, then while its media are copied → nothing changed on the desktop, the journal says rolled back; re-plug completes', async () => {
@@ -359,7 +374,7 @@ describe('USB sync over MTP in the lab', () => {
       copyFileSync(seed, desk);
       await setDesktop(desk);
       expect((await room.plug(ph.dir, ph.serial)).decision.state).toBe('in-step');
-      await room.unplug(ph.serial);
+      await unplug(ph);
       await peer.modify(ph.col, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 5 }, { op: 'addMedia', name: 'phone-photo.jpg', base64: png(5, 500) }]);
       const before = strip(await peer.dump(await desktopHere('cut-pull-before'), { ignoreSync: true }));
       const mediaBefore = await room.driver.value<string[]>('desktop-media');
@@ -383,7 +398,7 @@ describe('USB sync over MTP in the lab', () => {
       const after = await desktopHere('cut-pull-done', true);
       expect(strip(await peer.dump(after, { ignoreSync: true }))).toEqual(strip(await peer.dump(ph.col, { ignoreSync: true })));
       expect(readdirSync(path.join(path.dirname(after), 'collection.media'))).toContain('phone-photo.jpg');
-      await room.unplug(ph.serial);
+      await unplug(ph);
     }, 900_000);
   });
 
@@ -445,14 +460,14 @@ describe('USB sync over MTP in the lab', () => {
     expect(first.decision.state).toBe('in-step');
     const runs: Array<{ ms: number; host: number; stages: string }> = [];
     for (let i = 0; i < 3; i++) {
-      await room.unplug(ph.serial);
+      await unplug(ph);
       await peer.modify(ph.col, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'review', count: 20 }]);
       const r = await room.plug(ph.dir, ph.serial);
       expect(r.decision.state).toBe('phone-ahead');
       const t = r.timing;
       runs.push({ ms: t?.msFromUsb ?? NaN, host: r.hostMs, stages: `settle ${t?.settleMs}, open ${t?.openMs}, read ${t?.readMs}: ${r.stages.map((s) => `${s.stage} ${s.ms}`).join(', ')}` });
     }
-    await room.unplug(ph.serial);
+    await unplug(ph);
     const best = [...runs].sort((a, b) => a.ms - b.ms)[0]!;
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
     console.log(
