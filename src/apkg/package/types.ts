@@ -20,6 +20,8 @@ export interface ExtractMediaOptions {
   onProgress?(p: Progress): void;
   /** fsync the written files and the folder before returning (default true). */
   durable?: boolean;
+  /** Worker threads for media (default: one per core, none for less than 32 MB of media). */
+  mediaWorkers?: number;
 }
 
 export interface OpenedPackage extends AsyncDisposable {

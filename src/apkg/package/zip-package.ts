@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
 import { decodedEntry, decodedLimit, decodedSmallEntry, SMALL_ENTRY, verifiedMedia } from './entry-stream.js';
-import { extractMediaFiles } from './extract-media.js';
+import { extractMediaFiles, type UnpackSource } from './extract-media.js';
 import type { PackageLimits } from './limits.js';
 import { type MediaEntryInfo, parseLegacyMediaMap, parseMediaEntries } from './media-map.js';
 import { collectionEntryName, decodeMetaVersion, isKnownVersion, type KnownPackageVersion } from './meta.js';
@@ -57,6 +57,14 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       return verifiedMedia(data, file, entry.name, entry.size, entry.sha1);
     };
 
+    // Small entries are unpacked whole by a media job (possibly in a worker thread, reading
+    // through the package's descriptor, which stays open until dispose()).
+    const smallMediaJob = (entry: MediaEntryInfo): UnpackSource | undefined => {
+      const zipEntry = zip.get(entry.index);
+      if (!zipEntry || zipEntry.compressedSize > SMALL_ENTRY || entry.size > SMALL_ENTRY || zipEntry.uncompressedSize > SMALL_ENTRY) return undefined;
+      return { fd: zip.fd, fileSize: zip.size, zipPath: file, entry: zip.location(zipEntry), zstd, name: entry.name, size: entry.size, sha1: entry.sha1 };
+    };
+
     let disposed = false;
     const dispose = async (): Promise<void> => {
       if (disposed) return;
@@ -71,7 +79,7 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       collectionPath,
       media,
       openMedia: async (entry) => Readable.from(openMediaData(entry), { objectMode: false }),
-      extractMedia: (toDir, opts) => extractMediaFiles(media, openMediaData, toDir, opts),
+      extractMedia: (toDir, opts) => extractMediaFiles(media, openMediaData, toDir, opts, smallMediaJob),
       dispose,
       [Symbol.asyncDispose]: dispose,
     };

@@ -18,7 +18,11 @@ const ZIP64_RESERVE_ABOVE = 0xf0000000;
 const MAX_IN_FLIGHT = 16 * 2 ** 20;
 /** Entries up to this size (after compression) are held in memory until complete. */
 const BUFFER_LIMIT = 8 * 2 ** 20;
-const BATCH_BYTES = 4 * 2 ** 20;
+/**
+ * Size of one write. Measured here: writes up to 512 KB cost ~0.25 s of kernel time per GB,
+ * writes of 1 MB and more 1.1–1.4 s (the copy into the page cache runs from cold cache).
+ */
+const BATCH_BYTES = 256 * 1024;
 
 interface WrittenEntry {
   name: Buffer;
@@ -136,6 +140,20 @@ export class ZipWriter {
     await this.hashWritten(offset, this.pos);
     this.unhashedFrom = null;
     return uncompressed;
+  }
+
+  /**
+   * Adds a stored entry whose bytes and CRC-32 are already known (computed by a media worker):
+   * header and data go out once, nothing is recomputed here. `data` may be reused once this
+   * returns (it has been copied into the write batches).
+   */
+  async addStored(name: string, data: Buffer, crc: number): Promise<void> {
+    if (data.length >= MAX32) throw new Error(`entry ${name} is too large to add whole`);
+    const nameBuf = Buffer.from(name, 'utf8');
+    const offset = this.pos;
+    this.write(localHeader(nameBuf, 0, this.dosTime, this.dosDate, false, crc >>> 0, data.length, data.length));
+    await this.writeBounded(data);
+    this.entries.push({ name: nameBuf, method: 0, crc: crc >>> 0, compressedSize: data.length, uncompressedSize: data.length, offset, zip64Local: false });
   }
 
   /** sha256 of the whole archive; valid after finish(). */

@@ -1,0 +1,160 @@
+/**
+ * Where media jobs (media-jobs.ts) run. Hashing, zstd and CRC-32 of a big media folder are CPU
+ * work; in worker threads they run on every core and the main thread stays free for the zip
+ * writer and the event loop. Anki does the same work on one thread.
+ *
+ * - `openMediaRunner({ workers: n })` with n ≥ 1 starts n worker threads; each takes up to two
+ *   jobs at a time (the next one waits in its queue, so a worker never idles on a round trip).
+ * - With n = 0 the jobs run on the calling thread, one per event-loop turn: for a few small
+ *   files a worker's start-up (tens of ms) costs more than the work.
+ * close() ends the workers; a worker that dies fails its jobs and the runner.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { deserializeJobError, type SerializedJobError } from './media-job-error.js';
+import { MediaJobState, runMediaJob, type MediaJob, type MediaJobResult } from './media-jobs.js';
+
+export interface MediaRunner {
+  /** Worker threads in use (0: the calling thread). */
+  readonly workers: number;
+  run<J extends MediaJob>(job: J, transfer?: ArrayBuffer[]): Promise<MediaJobResult<J>>;
+  close(): Promise<void>;
+}
+
+/** Workers worth starting for this much work: none below `minBytes`, else one per core (2..4). */
+export function mediaWorkersFor(totalBytes: number, requested?: number, minBytes = WORKERS_MIN_BYTES): number {
+  if (requested !== undefined) return Math.max(0, Math.floor(requested));
+  if (totalBytes < minBytes) return 0;
+  return Math.min(4, Math.max(2, availableParallelism()));
+}
+
+/** Below this much media, jobs run on the calling thread (a worker starts in ~20-40 ms). */
+export const WORKERS_MIN_BYTES = 32 * 2 ** 20;
+
+export function openMediaRunner(opts: { workers: number }): MediaRunner {
+  return opts.workers > 0 ? new WorkerRunner(opts.workers) : new InlineRunner();
+}
+
+class InlineRunner implements MediaRunner {
+  readonly workers = 0;
+  private readonly state = new MediaJobState();
+
+  async run<J extends MediaJob>(job: J): Promise<MediaJobResult<J>> {
+    // One job per turn of the event loop, so timers and I/O callbacks still run in between.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return runMediaJob(job, this.state).result as MediaJobResult<J>;
+  }
+
+  async close(): Promise<void> {}
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Set<number>;
+}
+
+/** Jobs queued in one worker at a time. */
+export const DEPTH = 2;
+
+class WorkerRunner implements MediaRunner {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Array<{ id: number; job: MediaJob; transfer: ArrayBuffer[] }> = [];
+  private nextId = 1;
+  private failure: unknown;
+  private closed = false;
+
+  constructor(readonly workers: number) {
+    for (let i = 0; i < workers; i++) {
+      const slot: Slot = { worker: startWorker(), busy: new Set() };
+      slot.worker.on('message', (msg: { id: number; result?: unknown; error?: SerializedJobError }) => {
+        slot.busy.delete(msg.id);
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        if (msg.error) p?.reject(deserializeJobError(msg.error));
+        else p?.resolve(msg.result);
+        this.dispatch();
+      });
+      // A worker that dies (out of memory, a bug) fails every job: the work is not redone elsewhere.
+      const died = (e: unknown): void => {
+        if (this.closed || this.failure !== undefined) return;
+        this.failure = e;
+        this.failQueued(e);
+        for (const [id, p] of this.pending) {
+          p.reject(e);
+          this.pending.delete(id);
+        }
+      };
+      slot.worker.on('error', died);
+      slot.worker.on('exit', (code) => died(new Error(`a media worker stopped (exit code ${code})`)));
+      this.slots.push(slot);
+    }
+  }
+
+  run<J extends MediaJob>(job: J, transfer: ArrayBuffer[] = []): Promise<MediaJobResult<J>> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the media runner is closed'));
+    const id = this.nextId++;
+    const p = new Promise<MediaJobResult<J>>((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    this.queue.push({ id, job, transfer });
+    this.dispatch();
+    return p;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.failure === undefined) {
+      let best: Slot | undefined;
+      for (const s of this.slots) if (s.busy.size < DEPTH && (!best || s.busy.size < best.busy.size)) best = s;
+      if (!best) return;
+      const next = this.queue.shift() as { id: number; job: MediaJob; transfer: ArrayBuffer[] };
+      best.busy.add(next.id);
+      best.worker.postMessage({ id: next.id, job: next.job }, next.transfer);
+    }
+    if (this.failure !== undefined) this.failQueued(this.failure);
+  }
+
+  private failQueued(e: unknown): void {
+    for (const q of this.queue.splice(0)) {
+      this.pending.get(q.id)?.reject(e);
+      this.pending.delete(q.id);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const e = new Error('the media runner was closed');
+    this.failQueued(e);
+    for (const [id, p] of this.pending) {
+      p.reject(e);
+      this.pending.delete(id);
+    }
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * The compiled worker (dist/…/media-worker.js) when there is one; run from the TypeScript
+ * sources (tests, `tsx`), the .ts file is loaded through tsx's loader inside the worker.
+ */
+function startWorker(): Worker {
+  const compiled = new URL('./media-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled);
+  // tsx's ESM entry (the CommonJS one cannot register its loader from inside a worker); it lies
+  // beside the CommonJS entry that require.resolve finds.
+  const require = createRequire(import.meta.url);
+  const tsxApi = pathToFileURL(path.join(path.dirname(require.resolve('tsx/esm/api')), 'index.mjs')).href;
+  const source = new URL('./media-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
+  // No transform cache: tsx would create it in the OS temp folder, where nothing of ours may appear.
+  return new Worker(boot, { eval: true, env: { ...process.env, TSX_DISABLE_CACHE: '1' } });
+}
