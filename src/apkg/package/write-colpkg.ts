@@ -40,10 +40,13 @@ export interface WriteColpkgArgs {
   tmpDir?: string;
   /** Worker threads for media (default: one per core, none for less than 32 MB of media). */
   mediaWorkers?: number;
+  /** Compute the package's sha256 as it is written (default true; Anki's exporter computes none). */
+  sha256?: boolean;
 }
 
 export interface WriteColpkgResult {
   bytes: number;
+  /** The package's sha256 (hex); '' when `sha256: false` was asked for. */
   sha256: string;
   media: number;
 }
@@ -70,7 +73,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     } catch (e) {
       throw makeError(GeneralErrors.IO, { operation: 'create', path: tmpOut, reason: (e as Error).message }, e);
     }
-    const zip = new ZipWriter(fh);
+    const zip = new ZipWriter(fh, new Date(), { sha256: a.sha256 ?? true });
     const encoder = new ZstdEncoder(ZSTD_LEVEL);
     const total = media.length + 1;
     // Small media files are read, hashed, compressed and CRC-32'd by the runner (worker threads
@@ -94,8 +97,8 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     for (const [i, m] of media.entries()) {
       const packed = await packer.take(i);
       if (packed) {
-        await zip.addStored(String(i), Buffer.from(packed.data, 0, packed.length), packed.crc32);
-        packer.recycle(packed.data);
+        // The worker's buffer goes out as it is; it returns to the workers once written.
+        await zip.addStored(String(i), Buffer.from(packed.data, 0, packed.length), packed.crc32, () => packer.recycle(packed.data));
         entries.push({ name: m.name, size: packed.size, sha1: Buffer.from(packed.sha1, 'hex') });
       } else {
         // A large file streams through this thread (the runner keeps packing the next ones).
