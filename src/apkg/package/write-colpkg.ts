@@ -141,7 +141,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
 }
 
 /** Bytes of small media files packed ahead of the zip writer (input; output is about the same). */
-const AHEAD_BYTES = 64 * 2 ** 20;
+const AHEAD_BYTES = 32 * 2 ** 20;
 
 type Settled<T> = { value: T } | { error: unknown };
 
