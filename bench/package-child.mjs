@@ -32,19 +32,20 @@ if (op === 'export') {
   // What a colpkg import is, as Anki does it: the collection unpacked and checked (integrity),
   // every media file written (ours: also verified against the map's size and sha1) into the
   // collection's media folder, then the collection put in place atomically (temp, fsync,
-  // rename, folder fsync). `nosync`: media files not fsynced (Anki does not fsync them).
+  // rename, folder fsync). Ours writes the media while the collection is checked (openPackage's
+  // `media` option: they get their names only once it passed). `nosync`: media files not
+  // fsynced (Anki does not fsync them).
   const durable = c !== 'nosync';
   await mkdir(b, { recursive: true });
-  const pkg = await openPackage(a);
+  const pkg = await openPackage(a, { media: { to: path.join(b, 'collection.media'), durable } });
   try {
-    const r = await pkg.extractMedia(path.join(b, 'collection.media'), { durable });
     const target = path.join(b, 'collection.anki2');
     const tmp = `${target}.tmp-bench`;
     await copyFile(pkg.collectionPath, tmp);
     await fsyncPath(tmp);
     await rename(tmp, target);
     await fsyncPath(b);
-    extra = { media: r.written.length, format: pkg.format, durable };
+    extra = { media: pkg.extracted.written.length, format: pkg.format, durable };
   } finally {
     await pkg.dispose();
   }

@@ -3,9 +3,14 @@
  * and renamed only after its size and checksum were verified, so a damaged or lying package
  * never leaves a partial or wrong file. Existing files are never deleted.
  *
- * Small zip entries (most media) are unpacked whole by media jobs (media-jobs.ts) — in worker
- * threads when there is enough media to be worth it (media-pool.ts) — a few per worker in
- * flight; large ones stream through this thread. Memory stays at a few buffers per job.
+ * Small zip entries (most media) are unpacked whole by media jobs (media-jobs.ts): the whole
+ * list goes to the runner at once, in worker threads when there is enough media to be worth it
+ * (media-pool.ts), each worker taking the next entry as it is free. Large ones stream through
+ * this thread. Memory stays at a few buffers per worker.
+ *
+ * A `gate` (openPackage's `media` option): files are written under temporary names while the
+ * collection is still being checked; none gets its media name before the gate opens, and if it
+ * fails every temporary file (and a folder made for them) is removed again.
  *
  * Durable (the default): each file is fsynced under its temporary name as soon as it is written
  * (while the next files are decoded, so the disk works in parallel with the CPU), then renamed,
@@ -15,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, writeFileAtomic } from './write-file.js';
 import type { MediaEntryInfo } from './media-map.js';
@@ -23,17 +28,18 @@ import type { ExtractMediaOptions } from './types.js';
 import { isNormalizedMediaName } from './media-name.js';
 import { asIoError } from './io-error.js';
 import type { UnpackJob } from './media-jobs.js';
-import { DEPTH, mediaWorkersFor, openMediaRunner } from './media-pool.js';
+import { mediaWorkersFor, openMediaRunner, type ListRun } from './media-pool.js';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
 
 /** What a media job needs to unpack one entry, beyond where to and how. */
 export type UnpackSource = Omit<UnpackJob, 'kind' | 'dir' | 'mode' | 'skipExistingSameContent' | 'rename'>;
 
-/** Entries handled at once when there are no workers (streams overlap their I/O). */
-const CONCURRENCY = 4;
-/** fsyncs in flight at once (they share journal commits). */
+/** Large entries streamed at once (their I/O overlaps). */
+const STREAMS = 2;
+/** fsync-and-rename tasks in flight at once (fsyncs share journal commits). */
 const SYNCS = 8;
+const OPEN = Promise.resolve();
 
 export async function extractMediaFiles(
   entries: readonly MediaEntryInfo[],
@@ -42,75 +48,132 @@ export async function extractMediaFiles(
   opts: ExtractMediaOptions = {},
   /** A whole-entry job for a small entry, or undefined to stream it with `open`. */
   jobFor?: (e: MediaEntryInfo) => UnpackSource | undefined,
+  /** Nothing gets its media name before this resolves; if it rejects, nothing is left behind. */
+  gate: Promise<void> = OPEN,
 ): Promise<{ written: string[]; skipped: string[] }> {
-  await mkdir(toDir, { recursive: true }).catch((e: unknown) => {
+  const gated = gate !== OPEN;
+  let failure: unknown;
+  let list: ListRun | undefined = undefined;
+  const fail = (e: unknown): void => {
+    failure ??= e;
+    list?.stop();
+  };
+  // A failing gate stops the work at once (and is never an unhandled rejection, even before
+  // the first await below); an open one lets the workers rename what they write from then on.
+  let gateOpen = false;
+  gate.then(() => {
+    gateOpen = true;
+    list?.openGate();
+  }, fail);
+  let created: string | undefined;
+  try {
+    created = await mkdir(toDir, { recursive: true });
+  } catch (e) {
     throw asIoError(e, toDir, 'create the folder');
-  });
+  }
   const durable = opts.durable ?? true;
   const skipSame = opts.skipExistingSameContent ?? false;
-  const jobs = entries.map((e) => jobFor?.(e));
-  const jobBytes = entries.reduce((n, e, i) => n + (jobs[i] ? e.size : 0), 0);
-  const runner = openMediaRunner({ workers: mediaWorkersFor(jobBytes, opts.mediaWorkers) });
-  const syncs = new SyncQueue(SYNCS);
-  const outcome: Array<'written' | 'skipped' | undefined> = new Array(entries.length);
   const total = entries.length;
+  const outcome: Array<'written' | 'skipped' | undefined> = new Array(total);
   let done = 0;
-  let next = 0;
-  let failure: unknown;
+  const progress = (): void => opts.onProgress?.({ phase: 'media', done: ++done, total });
   opts.onProgress?.({ phase: 'media', done: 0, total });
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && !syncs.failed && next < entries.length) {
-      const i = next++;
-      const entry = entries[i] as MediaEntryInfo;
-      try {
-        const job = jobs[i];
-        if (job) {
-          const r = await runner.run({ ...job, kind: 'unpack', dir: toDir, mode: 0o644, skipExistingSameContent: skipSame, rename: !durable });
-          if (r.outcome === 'written' && r.tmp) {
-            const tmp = r.tmp;
-            syncs.add(tmp, () => syncThenRename(tmp, path.join(toDir, entry.name)));
-          }
-          outcome[i] = r.outcome;
-        } else {
-          // Names were checked when the map was read; checked again because this is where they hit the disk.
-          if (!isNormalizedMediaName(entry.name)) throw makeError(PackageErrors.MEDIA_NAME_INVALID, { path: toDir, name: entry.name });
-          const target = path.join(toDir, entry.name);
-          if (skipSame && (await sameContent(target, entry))) {
-            outcome[i] = 'skipped';
-          } else {
-            // A large file: fsynced before its rename when durable; the folder once at the end.
-            await writeFileAtomic(target, open(entry), { mode: 0o644, durable, syncDir: false });
-            outcome[i] = 'written';
-          }
+
+  // Renames (after an fsync when durable) wait for the gate; a failure removes the file instead.
+  const syncs = new SyncQueue(SYNCS);
+  const commit = (tmp: string, target: string): void =>
+    syncs.add(tmp, async () => {
+      await gate;
+      if (failure !== undefined) throw failure;
+      if (durable) await fsyncFile(tmp);
+      await rename(tmp, target);
+    });
+
+  const discarded: Array<Promise<void>> = [];
+  const small: number[] = [];
+  const large: number[] = [];
+  const jobs: UnpackJob[] = [];
+  for (const [i, e] of entries.entries()) {
+    const source = jobFor?.(e);
+    if (!source) {
+      large.push(i);
+      continue;
+    }
+    small.push(i);
+    // Workers rename themselves unless an fsync has to come first; behind a gate, only once it is open.
+    jobs.push({ ...source, kind: 'unpack', dir: toDir, mode: 0o644, skipExistingSameContent: skipSame, rename: durable ? false : gated ? 'gate' : true });
+  }
+  const jobBytes = small.reduce((n, i) => n + (entries[i] as MediaEntryInfo).size, 0);
+  const runner = openMediaRunner({ workers: mediaWorkersFor(jobBytes, opts.mediaWorkers) });
+  list = jobs.length > 0
+    ? runner.runList(jobs, (j, result, error) => {
+        const i = small[j] as number;
+        if (error !== undefined || !result) return fail(error ?? new Error('a media job gave no result'));
+        if (result.outcome === 'written' && result.tmp) {
+          // Written after a failure elsewhere: not wanted any more.
+          if (failure !== undefined) return void discarded.push(unlink(result.tmp).catch(() => undefined));
+          commit(result.tmp, path.join(toDir, (entries[i] as MediaEntryInfo).name));
         }
-      } catch (e) {
-        failure ??= e;
-        return;
+        outcome[i] = result.outcome;
+        progress();
+      })
+    : undefined;
+  if (gateOpen) list?.openGate();
+
+  // Large files stream through this thread, once the gate is open.
+  let nextLarge = 0;
+  const streamLane = async (): Promise<void> => {
+    await gate;
+    while (failure === undefined && !syncs.failed && nextLarge < large.length) {
+      const i = large[nextLarge++] as number;
+      const entry = entries[i] as MediaEntryInfo;
+      // Names were checked when the map was read; checked again because this is where they hit the disk.
+      if (!isNormalizedMediaName(entry.name)) throw makeError(PackageErrors.MEDIA_NAME_INVALID, { path: toDir, name: entry.name });
+      const target = path.join(toDir, entry.name);
+      if (skipSame && (await sameContent(target, entry))) {
+        outcome[i] = 'skipped';
+      } else {
+        // Fsynced before its rename when durable; the folder once at the end.
+        await writeFileAtomic(target, open(entry), { mode: 0o644, durable, syncDir: false });
+        outcome[i] = 'written';
       }
-      opts.onProgress?.({ phase: 'media', done: ++done, total });
+      progress();
     }
   };
-  const lanes = runner.workers > 0 ? runner.workers * DEPTH + 1 : CONCURRENCY;
-  // Every lane ends (no job still reads the package or writes here) before anything returns.
-  await Promise.all(Array.from({ length: Math.min(lanes, entries.length) }, lane));
+  const streams = Array.from({ length: Math.min(STREAMS, large.length) }, () => streamLane().catch(fail));
+
+  // Everything ends — no job still reads the package or writes here — before anything returns.
+  await Promise.all([list?.done.catch(fail), ...streams]);
   await runner.close();
+  await gate.catch(fail);
   const syncFailure = await syncs.settle(failure !== undefined);
+  await Promise.all(discarded);
   failure ??= syncFailure;
-  if (failure !== undefined) throw asIoError(failure, toDir, 'write media into');
+  if (failure !== undefined) {
+    if (gated && created) await removeCreated(created, toDir);
+    throw asIoError(failure, toDir, 'write media into');
+  }
   if (durable) await syncDir(toDir);
   const written = entries.filter((_, i) => outcome[i] === 'written').map((e) => e.name);
   const skipped = entries.filter((_, i) => outcome[i] === 'skipped').map((e) => e.name);
   return { written, skipped };
 }
 
-async function syncThenRename(tmp: string, target: string): Promise<void> {
-  const fh = await open(tmp, 'r');
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await open(file, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await rename(tmp, target);
+}
+
+/** The folders mkdir made for a gated extraction that failed, if they are empty (they should be). */
+async function removeCreated(created: string, toDir: string): Promise<void> {
+  for (let dir = toDir; ; dir = path.dirname(dir)) {
+    if (!(await rmdir(dir).then(() => true, () => false))) return;
+    if (dir === created || path.dirname(dir) === dir) return;
+  }
 }
 
 /**

@@ -58,8 +58,11 @@ export interface UnpackJob {
   mode: number;
   /** Leave a file already there with the same content (sha1, else size) alone. */
   skipExistingSameContent: boolean;
-  /** Rename into place here (true), or return the temporary file for the caller to fsync and rename. */
-  rename: boolean;
+  /**
+   * Rename into place here: true; false to return the temporary file (the caller fsyncs and
+   * renames it); 'gate' to rename here only once the caller's gate is open (see runList).
+   */
+  rename: boolean | 'gate';
 }
 
 export type UnpackResult = { outcome: 'skipped' } | { outcome: 'written'; tmp?: string };
@@ -191,7 +194,7 @@ export function packMediaFile(job: PackJob, state: MediaJobState): { result: Pac
   return { result, transfer: [result.data] };
 }
 
-export function unpackMediaEntry(job: UnpackJob, state: MediaJobState): UnpackResult {
+export function unpackMediaEntry(job: UnpackJob, state: MediaJobState, gateOpen: () => boolean = () => false): UnpackResult {
   // Names were checked when the map was read; checked again because this is where they hit the disk.
   if (!isNormalizedMediaName(job.name)) throw makeError(PackageErrors.MEDIA_NAME_INVALID, { path: job.dir, name: job.name });
   const target = path.join(job.dir, job.name);
@@ -218,7 +221,7 @@ export function unpackMediaEntry(job: UnpackJob, state: MediaJobState): UnpackRe
     unlinkQuietly(tmp);
     throw e;
   }
-  if (!job.rename) return { outcome: 'written', tmp };
+  if (job.rename === false || (job.rename === 'gate' && !gateOpen())) return { outcome: 'written', tmp };
   try {
     renameSync(tmp, target);
   } catch (e) {

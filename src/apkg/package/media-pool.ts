@@ -16,13 +16,30 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { deserializeJobError, type SerializedJobError } from './media-job-error.js';
-import { MediaJobState, runMediaJob, type MediaJob, type MediaJobResult } from './media-jobs.js';
+import { MediaJobState, runMediaJob, unpackMediaEntry, type MediaJob, type MediaJobResult, type UnpackJob, type UnpackResult } from './media-jobs.js';
 
 export interface MediaRunner {
   /** Worker threads in use (0: the calling thread). */
   readonly workers: number;
   run<J extends MediaJob>(job: J, transfer?: ArrayBuffer[]): Promise<MediaJobResult<J>>;
+  /**
+   * Runs a whole list of unpack jobs: every worker takes the next job from a shared counter, so
+   * the list goes on without a round trip per job — also while this thread is busy (a
+   * collection's integrity check). `onResult` gets each job's result or error as it comes;
+   * stop() leaves the jobs not yet started; `done` resolves when no job runs any more.
+   * Jobs with `rename: 'gate'` rename their file themselves once openGate() was called (else
+   * they return it for the caller to rename).
+   */
+  runList(jobs: UnpackJob[], onResult: ListResult): ListRun;
   close(): Promise<void>;
+}
+
+export type ListResult = (i: number, result: UnpackResult | undefined, error: unknown) => void;
+
+export interface ListRun {
+  done: Promise<void>;
+  stop(): void;
+  openGate(): void;
 }
 
 /** Workers worth starting for this much work: none below `minBytes`, else one per core (2..4). */
@@ -39,14 +56,36 @@ export function openMediaRunner(opts: { workers: number }): MediaRunner {
   return opts.workers > 0 ? new WorkerRunner(opts.workers) : new InlineRunner();
 }
 
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 class InlineRunner implements MediaRunner {
   readonly workers = 0;
   private readonly state = new MediaJobState();
 
   async run<J extends MediaJob>(job: J): Promise<MediaJobResult<J>> {
     // One job per turn of the event loop, so timers and I/O callbacks still run in between.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     return runMediaJob(job, this.state).result as MediaJobResult<J>;
+  }
+
+  runList(jobs: UnpackJob[], onResult: ListResult): ListRun {
+    let stopped = false;
+    let gate = false;
+    const done = (async () => {
+      for (let i = 0; i < jobs.length && !stopped; i++) {
+        await nextTurn();
+        if (stopped) break;
+        let result: UnpackResult | undefined;
+        let error: unknown;
+        try {
+          result = unpackMediaEntry(jobs[i] as UnpackJob, this.state, () => gate);
+        } catch (e) {
+          error = e ?? new Error('a media job failed');
+        }
+        onResult(i, result, error);
+      }
+    })();
+    return { done, stop: () => void (stopped = true), openGate: () => void (gate = true) };
   }
 
   async close(): Promise<void> {}
@@ -65,9 +104,19 @@ interface Slot {
 /** Jobs queued in one worker at a time. */
 export const DEPTH = 2;
 
+interface ListState {
+  onResult: ListResult;
+  counter: Int32Array;
+  length: number;
+  running: number;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
 class WorkerRunner implements MediaRunner {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly lists = new Map<number, ListState>();
   private readonly queue: Array<{ id: number; job: MediaJob; transfer: ArrayBuffer[] }> = [];
   private nextId = 1;
   private failure: unknown;
@@ -76,7 +125,11 @@ class WorkerRunner implements MediaRunner {
   constructor(readonly workers: number) {
     for (let i = 0; i < workers; i++) {
       const slot: Slot = { worker: startWorker(), busy: new Set() };
-      slot.worker.on('message', (msg: { id: number; result?: unknown; error?: SerializedJobError }) => {
+      slot.worker.on('message', (msg: { id: number; result?: unknown; error?: SerializedJobError; list?: number; i?: number; done?: boolean }) => {
+        if (msg.list !== undefined) {
+          this.listMessage(msg.list, msg);
+          return;
+        }
         slot.busy.delete(msg.id);
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -93,6 +146,11 @@ class WorkerRunner implements MediaRunner {
           p.reject(e);
           this.pending.delete(id);
         }
+        for (const [id, l] of this.lists) {
+          Atomics.store(l.counter, 0, l.length);
+          l.reject(e);
+          this.lists.delete(id);
+        }
       };
       slot.worker.on('error', died);
       slot.worker.on('exit', (code) => died(new Error(`a media worker stopped (exit code ${code})`)));
@@ -108,6 +166,37 @@ class WorkerRunner implements MediaRunner {
     this.queue.push({ id, job, transfer });
     this.dispatch();
     return p;
+  }
+
+  runList(jobs: UnpackJob[], onResult: ListResult): ListRun {
+    // [0]: the next job to take; [1]: 1 once the gate is open.
+    const counter = new Int32Array(new SharedArrayBuffer(8));
+    const stop = (): void => {
+      Atomics.store(counter, 0, jobs.length);
+    };
+    const openGate = (): void => {
+      Atomics.store(counter, 1, 1);
+    };
+    if (this.failure !== undefined || this.closed) return { done: Promise.reject(this.failure ?? new Error('the media runner is closed')), stop, openGate };
+    const id = this.nextId++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.lists.set(id, { onResult, counter, length: jobs.length, running: this.slots.length, resolve, reject });
+    });
+    for (const s of this.slots) s.worker.postMessage({ list: id, jobs, counter: counter.buffer });
+    return { done, stop, openGate };
+  }
+
+  private listMessage(id: number, msg: { i?: number; result?: unknown; error?: SerializedJobError; done?: boolean }): void {
+    const l = this.lists.get(id);
+    if (!l) return;
+    if (msg.done) {
+      if (--l.running === 0) {
+        this.lists.delete(id);
+        l.resolve();
+      }
+      return;
+    }
+    l.onResult(msg.i as number, msg.error ? undefined : (msg.result as UnpackResult), msg.error ? deserializeJobError(msg.error) : undefined);
   }
 
   private dispatch(): void {
@@ -137,6 +226,11 @@ class WorkerRunner implements MediaRunner {
     for (const [id, p] of this.pending) {
       p.reject(e);
       this.pending.delete(id);
+    }
+    for (const [id, l] of this.lists) {
+      Atomics.store(l.counter, 0, l.length);
+      l.reject(e);
+      this.lists.delete(id);
     }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }

@@ -25,6 +25,8 @@ export interface ExtractMediaOptions {
 }
 
 export interface OpenedPackage extends AsyncDisposable {
+  /** What openPackage's `media` option extracted (undefined without it). */
+  readonly extracted?: { written: string[]; skipped: string[] };
   readonly format: PackageFormat;
   /** colpkg: a whole collection (replaces on import); apkg: a deck package (merges); anki2: a bare collection file. */
   readonly fileKind: 'colpkg' | 'apkg' | 'anki2';
@@ -45,4 +47,11 @@ export interface OpenPackageOptions {
   /** Parent of the private temp folder (default: the OS temp folder). */
   tmpDir?: string;
   limits?: Partial<PackageLimits>;
+  /**
+   * Also extract the media into `to` (as extractMedia would): the files are written under
+   * temporary names while the collection is unpacked and checked, and get their names only once
+   * it passed — a package refused for its collection leaves nothing behind. The result is in
+   * `extracted`.
+   */
+  media?: ExtractMediaOptions & { to: string };
 }

@@ -15,14 +15,19 @@ import { type MediaEntryInfo, parseLegacyMediaMap, parseMediaEntries } from './m
 import { collectionEntryName, decodeMetaVersion, isKnownVersion, type KnownPackageVersion } from './meta.js';
 import { packageKindFromName } from './package-kind.js';
 import type { PrivateDir } from './private-dir.js';
-import type { OpenedPackage, PackageFormat } from './types.js';
+import type { ExtractMediaOptions, OpenedPackage, PackageFormat } from './types.js';
 import { markRollbackJournal, validateExtractedCollection } from './validate.js';
 import { writeFileAtomic } from './write-file.js';
 import { ZipReader } from './zip-reader.js';
 
 const FORMAT_OF: Record<KnownPackageVersion, PackageFormat> = { 1: 'legacy1', 2: 'legacy2', 3: 'latest' };
 
-export async function openZipPackage(file: string, dir: PrivateDir, limits: PackageLimits): Promise<OpenedPackage> {
+export async function openZipPackage(
+  file: string,
+  dir: PrivateDir,
+  limits: PackageLimits,
+  mediaTo?: ExtractMediaOptions & { to: string },
+): Promise<OpenedPackage> {
   const zip = await ZipReader.open(file, limits);
   try {
     const version = await readVersion(zip, limits);
@@ -32,18 +37,6 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
     if (!colEntry) throw makeError(PackageErrors.MISSING_COLLECTION, { path: file, entry: colName });
 
     const media = await readMediaList(zip, version, limits);
-
-    const collectionPath = path.join(dir.path, 'collection.anki2');
-    const colLimit = zstd ? decodedLimit(colEntry, limits.maxCollectionBytes, limits) : limits.maxCollectionBytes;
-    await writeFileAtomic(
-      collectionPath,
-      decodedEntry(zip, colEntry, zstd, colLimit, () =>
-        makeError(PackageErrors.ZIP_BOMB, { path: file, reason: `the collection decompresses to more than ${colLimit} bytes` }),
-      ),
-      { durable: false },
-    );
-    await markRollbackJournal(collectionPath);
-    validateExtractedCollection(collectionPath, `${file} (${colName})`);
 
     const tooBig = (entry: MediaEntryInfo) => () => makeError(PackageErrors.MEDIA_MISMATCH, { path: file, name: entry.name, what: 'size' });
     const openMediaData = (entry: MediaEntryInfo): AsyncGenerator<Buffer> => {
@@ -65,6 +58,42 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       return { fd: zip.fd, fileSize: zip.size, zipPath: file, entry: zip.location(zipEntry), zstd, name: entry.name, size: entry.size, sha1: entry.sha1 };
     };
 
+    // With `media`: the media are written (under temporary names) while the collection is
+    // unpacked and checked, and get their names only once it passed (extract-media.ts).
+    let staged: Promise<{ written: string[]; skipped: string[] }> | undefined;
+    let openGate = (): void => undefined;
+    let failGate = (_e: unknown): void => undefined;
+    if (mediaTo) {
+      const gate = new Promise<void>((resolve, reject) => {
+        openGate = resolve;
+        failGate = reject;
+      });
+      gate.catch(() => undefined); // extractMediaFiles handles it; this only keeps it from being "unhandled"
+      staged = extractMediaFiles(media, openMediaData, mediaTo.to, mediaTo, smallMediaJob, gate);
+      staged.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    }
+
+    const collectionPath = path.join(dir.path, 'collection.anki2');
+    try {
+      const colLimit = zstd ? decodedLimit(colEntry, limits.maxCollectionBytes, limits) : limits.maxCollectionBytes;
+      await writeFileAtomic(
+        collectionPath,
+        decodedEntry(zip, colEntry, zstd, colLimit, () =>
+          makeError(PackageErrors.ZIP_BOMB, { path: file, reason: `the collection decompresses to more than ${colLimit} bytes` }),
+        ),
+        { durable: false },
+      );
+      await markRollbackJournal(collectionPath);
+      validateExtractedCollection(collectionPath, `${file} (${colName})`);
+    } catch (e) {
+      failGate(e);
+      // Nothing reads the package or writes media any more before it is closed.
+      await staged?.catch(() => undefined);
+      throw e;
+    }
+    openGate();
+    const extracted = staged ? await staged : undefined;
+
     let disposed = false;
     const dispose = async (): Promise<void> => {
       if (disposed) return;
@@ -73,6 +102,7 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       await dir.remove();
     };
     return {
+      extracted,
       format: FORMAT_OF[version],
       fileKind: packageKindFromName(file),
       version,

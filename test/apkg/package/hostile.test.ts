@@ -76,12 +76,28 @@ async function failureOf(pkg: RawEntry[] | Buffer, opts: OpenPackageOptions = {}
     outs.push('media-out-worker');
     expect((viaWorker.error as AnkibridgeError | undefined)?.code, 'the same failure in a media worker').toBe((inline.error as AnkibridgeError | undefined)?.code);
   }
+  // openPackage's `media` option (media written while the collection is checked): the same
+  // failure, and for a package refused before its media, not even a media folder is left.
+  let together: unknown;
+  const togetherOut = path.join(caseDir, 'media-out-together', 'media');
+  try {
+    const p = await openPackage(file, { ...opts, tmpDir: tmp, media: { to: togetherOut } });
+    await p.dispose();
+  } catch (e) {
+    together = e;
+  }
+  expect((together as AnkibridgeError | undefined)?.code, 'the same failure with media extracted alongside').toBe((inline.error as AnkibridgeError | undefined)?.code);
+  if (!inline.opened) expect(readdirSync(path.join(caseDir)).includes('media-out-together'), 'nothing written for a package refused before its media').toBe(false);
+  else outs.push('media-out-together');
+  if (readdirSync(caseDir).includes('media-out-together')) {
+    for (const f of readdirSync(togetherOut)) expect(f).not.toMatch(/\.tmp-/);
+  }
   const error = inline.error;
   expect(readdirSync(tmp)).toEqual([]);
   const present = readdirSync(caseDir);
   expect(present.sort()).toEqual(['in.apkg', ...outs.filter((o) => present.includes(o)), 'tmp'].sort());
   // Media that fail verification are never left behind, not even as temporary files.
-  for (const o of outs.filter((d) => present.includes(d))) for (const f of readdirSync(path.join(caseDir, o))) expect(f).not.toMatch(/\.tmp-/);
+  for (const o of outs.filter((d) => present.includes(d) && d !== 'media-out-together')) for (const f of readdirSync(path.join(caseDir, o))) expect(f).not.toMatch(/\.tmp-/);
   expect(error, 'expected the package to be refused').toBeInstanceOf(AnkibridgeError);
   const code = (error as AnkibridgeError).code;
   expect(findError(code), code).toBeDefined();

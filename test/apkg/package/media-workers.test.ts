@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPackage, writeColpkg } from '../../../src/apkg/index.js';
-import { unzipAll } from './support/zip-tools.js';
+import { unzipAll, zipAll } from './support/zip-tools.js';
+import { zstdCompressSmall } from '../../../src/apkg/package/zstd.js';
 
 const F = new URL('../../fixtures/real/', import.meta.url).pathname;
 const COLLECTION = `${F}frequencyman-two_deck_collection.anki2`;
@@ -81,5 +82,29 @@ describe('media workers', () => {
     } finally {
       await p.dispose();
     }
+  });
+
+  it('openPackage with media: written while the collection is checked, the same files; a bad collection leaves nothing', async () => {
+    const pkgFile = path.join(root, 'together.colpkg');
+    await writeColpkg({ collectionPath: COLLECTION, mediaDir: media, out: pkgFile, mediaWorkers: 0 });
+    for (const mediaWorkers of [0, 2]) {
+      const to = path.join(root, `together-${mediaWorkers}`, 'collection.media');
+      const p = await openPackage(pkgFile, { media: { to, mediaWorkers } });
+      try {
+        expect(p.extracted?.written.sort()).toEqual([...files.keys()].sort());
+        expect(readdirSync(to).sort()).toEqual([...files.keys()].sort());
+        for (const [name, data] of files) expect(readFileSync(path.join(to, name)).equals(data), name).toBe(true);
+      } finally {
+        await p.dispose();
+      }
+    }
+    // The same media with a collection that fails its check: refused, and the media folder
+    // (made for this import) is gone again, temporary files and all.
+    const entries = await unzipAll(pkgFile);
+    const broken = path.join(root, 'broken-collection.colpkg');
+    await zipAll(broken, entries.map((e) => (e.name === 'collection.anki21b' ? { ...e, data: zstdCompressSmall(Buffer.from('not a collection at all')) } : e)));
+    const target = path.join(root, 'refused', 'collection.media');
+    await expect(openPackage(broken, { media: { to: target, mediaWorkers: 2 } })).rejects.toMatchObject({ code: 'ANKIBRIDGE_ERR_COLLECTION_NOT_SQLITE' });
+    expect(readdirSync(root)).not.toContain('refused');
   });
 });
