@@ -104,6 +104,13 @@ interface Slot {
 /** Jobs queued in one worker at a time. */
 export const DEPTH = 2;
 
+/** One list job's outcome as a worker reports it. */
+interface ListItem {
+  i: number;
+  result?: UnpackResult;
+  error?: SerializedJobError;
+}
+
 interface ListState {
   onResult: ListResult;
   counter: Int32Array;
@@ -125,7 +132,7 @@ class WorkerRunner implements MediaRunner {
   constructor(readonly workers: number) {
     for (let i = 0; i < workers; i++) {
       const slot: Slot = { worker: startWorker(), busy: new Set() };
-      slot.worker.on('message', (msg: { id: number; result?: unknown; error?: SerializedJobError; list?: number; i?: number; done?: boolean }) => {
+      slot.worker.on('message', (msg: { id: number; result?: unknown; error?: SerializedJobError; list?: number; items?: ListItem[]; done?: boolean }) => {
         if (msg.list !== undefined) {
           this.listMessage(msg.list, msg);
           return;
@@ -186,7 +193,7 @@ class WorkerRunner implements MediaRunner {
     return { done, stop, openGate };
   }
 
-  private listMessage(id: number, msg: { i?: number; result?: unknown; error?: SerializedJobError; done?: boolean }): void {
+  private listMessage(id: number, msg: { items?: ListItem[]; done?: boolean }): void {
     const l = this.lists.get(id);
     if (!l) return;
     if (msg.done) {
@@ -196,7 +203,7 @@ class WorkerRunner implements MediaRunner {
       }
       return;
     }
-    l.onResult(msg.i as number, msg.error ? undefined : (msg.result as UnpackResult), msg.error ? deserializeJobError(msg.error) : undefined);
+    for (const it of msg.items ?? []) l.onResult(it.i, it.error ? undefined : it.result, it.error ? deserializeJobError(it.error) : undefined);
   }
 
   private dispatch(): void {
