@@ -16,8 +16,11 @@
 //   collection put in place (bench/package-child.mjs); ours also verifies every media file's
 //   size and sha1 against the map, which Anki does not. Shown with media fsynced (our default)
 //   and without (as Anki); the goal is judged on the latter, the same work.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// Every timed run starts after a `sync` (nothing dirty left by the run before) with its inputs
+// read into the page cache, and imports go into fresh folders; who goes first alternates per
+// round; best of BENCH_ROUNDS is compared.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism as availableCores, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { AnkiPeer, REPO_ROOT } from '../test/peer/peer.js';
@@ -33,7 +36,26 @@ mkdirSync(dir, { recursive: true });
 const col = path.join(dir, 'src', 'collection.anki2');
 const media = path.join(dir, 'src', 'collection.media');
 
+/** Reads a file (or every file of a folder) so that it is in the page cache. */
+function warm(p: string): void {
+  const files = statSync(p).isDirectory() ? readdirSync(p).map((f) => path.join(p, f)) : [p];
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 function child(...args: string[]): { ms: number; cpuMs: number; maxRssMB: number; [k: string]: unknown } {
+  // As settle() below: nothing dirty left by the run before, the inputs in the page cache.
+  if (args[0] !== 'idle') {
+    spawnSync('sync');
+    for (const f of args[0] === 'export' ? [args[1] as string, args[2] as string] : [args[1] as string]) warm(f);
+  }
   const out = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bench/package-child.mjs'), ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
@@ -95,7 +117,16 @@ try {
   // CPU time (ms) of each run, same order: a machine shared with other work shows in wall time
   // far more than in CPU time.
   const cpu = { ankiExport: [] as number[], ourExport: [] as number[], ourExportSha: [] as number[], ankiImport: [] as number[], ourImport: [] as number[], ourImportNoSync: [] as number[] };
+  // Every timed run starts with nothing dirty in the page cache: an import that does not fsync
+  // leaves 1 GB to be written back, which otherwise slows whoever runs next (throttled writes,
+  // a busy disk for its fsyncs).
+  // Inputs are read once before each run, so that neither side reads them from disk.
+  const settle = (...inputs: string[]): void => {
+    spawnSync('sync');
+    for (const f of inputs) warm(f);
+  };
   const ankiTimed = async (what: 'ankiExport' | 'ankiImport', fn: () => Promise<unknown>): Promise<void> => {
+    settle(...(what === 'ankiExport' ? [col, media] : [ankiPkg]));
     const c0 = cpuMsOf(peer.pid);
     runs[what].push((await timed(fn)).ms);
     const c1 = cpuMsOf(peer.pid);
