@@ -6,7 +6,8 @@
  * Every failure is a catalogued PACKAGE error.
  */
 import { readSync } from 'node:fs';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
 import type { AnkibridgeError } from '../../errors/ankibridge-error.js';

@@ -7,7 +7,7 @@
 import { createReadStream, read as fsRead } from 'node:fs';
 import { Readable } from 'node:stream';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import yauzl from 'yauzl';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';

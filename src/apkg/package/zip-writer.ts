@@ -8,7 +8,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { crc32, createDeflateRaw } from 'node:zlib';
+import { createDeflateRaw } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { pipeline, Readable } from 'node:stream';
 
 const MAX32 = 0xffffffff;
