@@ -10,6 +10,8 @@ import path from 'node:path';
 import { openPackage, writeColpkg } from '../dist/apkg/index.js';
 
 const [op, a, b, c, d] = process.argv.slice(2);
+// MEDIA_WORKERS=<n> forces the number of media worker threads (default: chosen by the library).
+const mediaWorkers = process.env.MEDIA_WORKERS === undefined ? undefined : Number(process.env.MEDIA_WORKERS);
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 let extra = {};
@@ -26,8 +28,8 @@ async function fsyncPath(p) {
 if (op === 'export') {
   // `nosha`: without the package's sha256, which Anki's exporter does not compute either.
   const sha256 = process.argv[7] !== 'nosha';
-  const r = await writeColpkg({ collectionPath: a, mediaDir: b, out: c, format: d ?? 'latest', sha256 });
-  extra = { bytes: r.bytes, media: r.media, sha256 };
+  const r = await writeColpkg({ collectionPath: a, mediaDir: b, out: c, format: d ?? 'latest', sha256, mediaWorkers });
+  extra = { bytes: r.bytes, media: r.media, sha256, mediaWorkers: r.mediaWorkers };
 } else if (op === 'import') {
   // What a colpkg import is, as Anki does it: the collection unpacked and checked (integrity),
   // every media file written (ours: also verified against the map's size and sha1) into the
@@ -37,7 +39,7 @@ if (op === 'export') {
   // fsynced (Anki does not fsync them).
   const durable = c !== 'nosync';
   await mkdir(b, { recursive: true });
-  const pkg = await openPackage(a, { media: { to: path.join(b, 'collection.media'), durable } });
+  const pkg = await openPackage(a, { media: { to: path.join(b, 'collection.media'), durable, mediaWorkers } });
   try {
     const target = path.join(b, 'collection.anki2');
     const tmp = `${target}.tmp-bench`;
@@ -45,7 +47,7 @@ if (op === 'export') {
     await fsyncPath(tmp);
     await rename(tmp, target);
     await fsyncPath(b);
-    extra = { media: pkg.extracted.written.length, format: pkg.format, durable };
+    extra = { media: pkg.extracted.written.length, format: pkg.format, durable, mediaWorkers: pkg.extracted.mediaWorkers };
   } finally {
     await pkg.dispose();
   }

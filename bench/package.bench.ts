@@ -3,7 +3,8 @@
 // process (bench/package-child.mjs, on the compiled code in dist/, built here first) so its peak
 // RSS is measured alone. Goal: ratio ≤ 1.0 (our time / Anki's) and peak RSS < 300 MB.
 //   npm run bench -- package          (BENCH_DIR=<dir> keeps and reuses the generated collection,
-//                                      BENCH_ROUNDS=<n> rounds, best of n is compared)
+//                                      BENCH_ROUNDS=<n> rounds, best of n is compared,
+//                                      MEDIA_WORKERS=<n> forces our media worker threads)
 //
 // The same work on both sides:
 // - export: Anki's export_collection_package (opens the collection, closes it, writes meta, the
@@ -117,6 +118,8 @@ try {
   // CPU time (ms) of each run, same order: a machine shared with other work shows in wall time
   // far more than in CPU time.
   const cpu = { ankiExport: [] as number[], ourExport: [] as number[], ourExportSha: [] as number[], ankiImport: [] as number[], ourImport: [] as number[], ourImportNoSync: [] as number[] };
+  // Media worker threads our runs used (none when every core was busy, see mediaWorkersFor).
+  const workers = { ourExport: [] as number[], ourExportSha: [] as number[], ourImport: [] as number[], ourImportNoSync: [] as number[] };
   // Every timed run starts with nothing dirty in the page cache: an import that does not fsync
   // leaves 1 GB to be written back, which otherwise slows whoever runs next (throttled writes,
   // a busy disk for its fsyncs).
@@ -147,6 +150,7 @@ try {
       const ex = sha ? child('export', col, media, ourPkg, 'latest') : child('export', col, media, ourPkg, 'latest', 'nosha');
       (sha ? runs.ourExportSha : runs.ourExport).push(ex.ms);
       (sha ? cpu.ourExportSha : cpu.ourExport).push(ex.cpuMs);
+      (sha ? workers.ourExportSha : workers.ourExport).push(Number(ex.mediaWorkers));
       exportRss = Math.max(exportRss, ex.maxRssMB);
     }
   };
@@ -165,6 +169,7 @@ try {
       if (im.media !== MEDIA_FILES) throw new Error(`our import wrote ${String(im.media)} media files, expected ${MEDIA_FILES}`);
       (sync ? runs.ourImport : runs.ourImportNoSync).push(im.ms);
       (sync ? cpu.ourImport : cpu.ourImportNoSync).push(im.cpuMs);
+      (sync ? workers.ourImport : workers.ourImportNoSync).push(Number(im.mediaWorkers));
       importRss = Math.max(importRss, im.maxRssMB);
     }
   };
@@ -183,15 +188,15 @@ try {
     }
   }
   const best = (xs: number[]): number => Math.min(...xs);
-  const row = (what: string, ours: number[], anki: number[], rss: number, oursCpu: number[], ankiCpu: number[]): string =>
+  const row = (what: string, ours: number[], anki: number[], rss: number, oursCpu: number[], ankiCpu: number[], oursWorkers: number[]): string =>
     `${what.padEnd(42)} ${`${best(ours)} ms`.padStart(10)} ${`${best(anki)} ms`.padStart(10)} ${(best(ours) / best(anki)).toFixed(2).padStart(7)} ${`${rss} MB`.padStart(10)}` +
-    `   runs: ours ${ours.join('/')}, Anki ${anki.join('/')}; CPU ms: ours ${oursCpu.join('/')}, Anki ${ankiCpu.join('/') || 'n/a'}`;
+    `   runs: ours ${ours.join('/')}, Anki ${anki.join('/')}; CPU ms: ours ${oursCpu.join('/')}, Anki ${ankiCpu.join('/') || 'n/a'}; our media workers ${oursWorkers.join('/')}`;
   console.log('');
   console.log(`${`operation (best of ${rounds})`.padEnd(42)} ${'ours'.padStart(10)} ${'Anki'.padStart(10)} ${'ratio'.padStart(7)} ${'peak RSS'.padStart(10)}`);
-  console.log(row('export colpkg (latest, fsync, as Anki)', runs.ourExport, runs.ankiExport, exportRss, cpu.ourExport, cpu.ankiExport));
-  console.log(row('export colpkg (+ package sha256)', runs.ourExportSha, runs.ankiExport, exportRss, cpu.ourExportSha, cpu.ankiExport));
-  console.log(row('import colpkg (media fsynced)', runs.ourImport, runs.ankiImport, importRss, cpu.ourImport, cpu.ankiImport));
-  console.log(row('import colpkg (no media fsync, as Anki)', runs.ourImportNoSync, runs.ankiImport, importRss, cpu.ourImportNoSync, cpu.ankiImport));
+  console.log(row('export colpkg (latest, fsync, as Anki)', runs.ourExport, runs.ankiExport, exportRss, cpu.ourExport, cpu.ankiExport, workers.ourExport));
+  console.log(row('export colpkg (+ package sha256)', runs.ourExportSha, runs.ankiExport, exportRss, cpu.ourExportSha, cpu.ankiExport, workers.ourExportSha));
+  console.log(row('import colpkg (media fsynced)', runs.ourImport, runs.ankiImport, importRss, cpu.ourImport, cpu.ankiImport, workers.ourImport));
+  console.log(row('import colpkg (no media fsync, as Anki)', runs.ourImportNoSync, runs.ankiImport, importRss, cpu.ourImportNoSync, cpu.ankiImport, workers.ourImportNoSync));
   console.log(`package sizes: ours ${mb(statSync(ourPkg).size)}, Anki's ${mb(statSync(ankiPkg).size)}; ` +
     `child process baseline RSS (node, nothing done) ${idle.maxRssMB} MB; load average before ${loadBefore}, after ${load()} (${availableCores()} cores)`);
   const ok = best(runs.ourExport) <= best(runs.ankiExport) && best(runs.ourImportNoSync) <= best(runs.ankiImport) && Math.max(exportRss, importRss) < 300;

@@ -24,7 +24,7 @@ import { mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, writeFileAtomic } from './write-file.js';
 import type { MediaEntryInfo } from './media-map.js';
-import type { ExtractMediaOptions } from './types.js';
+import type { ExtractedMedia, ExtractMediaOptions } from './types.js';
 import { isNormalizedMediaName } from './media-name.js';
 import { asIoError } from './io-error.js';
 import type { UnpackJob } from './media-jobs.js';
@@ -50,7 +50,7 @@ export async function extractMediaFiles(
   jobFor?: (e: MediaEntryInfo) => UnpackSource | undefined,
   /** Nothing gets its media name before this resolves; if it rejects, nothing is left behind. */
   gate: Promise<void> = OPEN,
-): Promise<{ written: string[]; skipped: string[] }> {
+): Promise<ExtractedMedia> {
   const gated = gate !== OPEN;
   let failure: unknown;
   let list: ListRun | undefined = undefined;
@@ -156,7 +156,7 @@ export async function extractMediaFiles(
   if (durable) await syncDir(toDir);
   const written = entries.filter((_, i) => outcome[i] === 'written').map((e) => e.name);
   const skipped = entries.filter((_, i) => outcome[i] === 'skipped').map((e) => e.name);
-  return { written, skipped };
+  return { written, skipped, mediaWorkers: runner.workers };
 }
 
 async function fsyncFile(file: string): Promise<void> {

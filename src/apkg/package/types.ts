@@ -24,9 +24,16 @@ export interface ExtractMediaOptions {
   mediaWorkers?: number;
 }
 
+export interface ExtractedMedia {
+  written: string[];
+  skipped: string[];
+  /** Worker threads that did the work (0: the calling thread). */
+  mediaWorkers?: number;
+}
+
 export interface OpenedPackage extends AsyncDisposable {
   /** What openPackage's `media` option extracted (undefined without it). */
-  readonly extracted?: { written: string[]; skipped: string[] };
+  readonly extracted?: ExtractedMedia;
   readonly format: PackageFormat;
   /** colpkg: a whole collection (replaces on import); apkg: a deck package (merges); anki2: a bare collection file. */
   readonly fileKind: 'colpkg' | 'apkg' | 'anki2';
@@ -38,7 +45,7 @@ export interface OpenedPackage extends AsyncDisposable {
   /** A media file's bytes, decoded; fails at the end if size or sha1 do not match the map. */
   openMedia(entry: MediaEntryInfo): Promise<Readable>;
   /** Writes every media file into `toDir` (each atomically; a bad one is never left behind). */
-  extractMedia(toDir: string, opts?: ExtractMediaOptions): Promise<{ written: string[]; skipped: string[] }>;
+  extractMedia(toDir: string, opts?: ExtractMediaOptions): Promise<ExtractedMedia>;
   /** Closes the package and removes the temp folder. */
   dispose(): Promise<void>;
 }

@@ -49,6 +49,8 @@ export interface WriteColpkgResult {
   /** The package's sha256 (hex); '' when `sha256: false` was asked for. */
   sha256: string;
   media: number;
+  /** Worker threads that packed the media (0: the calling thread). */
+  mediaWorkers: number;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -126,7 +128,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     await rename(tmpOut, a.out);
     await syncDir(path.dirname(a.out));
     a.onProgress?.({ phase: 'done', done: total, total });
-    return { bytes, sha256, media: entries.length };
+    return { bytes, sha256, media: entries.length, mediaWorkers: runner.workers };
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmpOut).catch(() => undefined);

@@ -15,7 +15,7 @@ import { type MediaEntryInfo, parseLegacyMediaMap, parseMediaEntries } from './m
 import { collectionEntryName, decodeMetaVersion, isKnownVersion, type KnownPackageVersion } from './meta.js';
 import { packageKindFromName } from './package-kind.js';
 import type { PrivateDir } from './private-dir.js';
-import type { ExtractMediaOptions, OpenedPackage, PackageFormat } from './types.js';
+import type { ExtractedMedia, ExtractMediaOptions, OpenedPackage, PackageFormat } from './types.js';
 import { markRollbackJournal, validateExtractedCollection } from './validate.js';
 import { writeFileAtomic } from './write-file.js';
 import { ZipReader } from './zip-reader.js';
@@ -60,7 +60,7 @@ export async function openZipPackage(
 
     // With `media`: the media are written (under temporary names) while the collection is
     // unpacked and checked, and get their names only once it passed (extract-media.ts).
-    let staged: Promise<{ written: string[]; skipped: string[] }> | undefined;
+    let staged: Promise<ExtractedMedia> | undefined;
     let openGate = (): void => undefined;
     let failGate = (_e: unknown): void => undefined;
     if (mediaTo) {

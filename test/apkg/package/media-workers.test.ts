@@ -3,11 +3,12 @@
 // damaged packages — the same catalogued errors (hostile.test.ts checks each case both ways).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPackage, writeColpkg } from '../../../src/apkg/index.js';
 import { unzipAll, zipAll } from './support/zip-tools.js';
+import { mediaWorkersFor, WORKERS_MIN_BYTES } from '../../../src/apkg/package/media-pool.js';
 import { zstdCompressSmall } from '../../../src/apkg/package/zstd.js';
 
 const F = new URL('../../fixtures/real/', import.meta.url).pathname;
@@ -35,6 +36,16 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
 
 describe('media workers', () => {
+  it('are used for 32 MB of media or more, and only while a core is idle', () => {
+    const cores = availableParallelism();
+    expect(mediaWorkersFor(WORKERS_MIN_BYTES - 1, undefined, WORKERS_MIN_BYTES, 0)).toBe(0);
+    expect(mediaWorkersFor(WORKERS_MIN_BYTES, undefined, WORKERS_MIN_BYTES, 0)).toBeGreaterThanOrEqual(2);
+    expect(mediaWorkersFor(2 ** 30, undefined, WORKERS_MIN_BYTES, cores - 0.5)).toBeGreaterThanOrEqual(2);
+    expect(mediaWorkersFor(2 ** 30, undefined, WORKERS_MIN_BYTES, cores)).toBe(0);
+    expect(mediaWorkersFor(2 ** 30, 3, WORKERS_MIN_BYTES, cores * 4)).toBe(3);
+    expect(mediaWorkersFor(1, 2)).toBe(2);
+  });
+
   for (const format of ['latest', 'legacy2'] as const) {
     it(`export (${format}): the same entries with workers as on one thread, and they read back intact`, async () => {
       const outs: string[] = [];
