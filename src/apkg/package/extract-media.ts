@@ -18,11 +18,10 @@
  * and a crash before that leaves whole files or temporary ones, never a partial file under a
  * media name.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, writeFileAtomic } from './write-file.js';
+import { hashFile } from '../fs-durable.js';
 import type { MediaEntryInfo } from './media-map.js';
 import type { ExtractedMedia, ExtractMediaOptions } from './types.js';
 import { isNormalizedMediaName } from './media-name.js';
@@ -159,6 +158,7 @@ export async function extractMediaFiles(
   return { written, skipped, mediaWorkers: runner.workers };
 }
 
+/** fs-durable's fsyncFile, on the thread pool: many in flight while the next files are decoded. */
 async function fsyncFile(file: string): Promise<void> {
   const fh = await open(file, 'r');
   try {
@@ -236,7 +236,5 @@ async function sameContent(file: string, entry: MediaEntryInfo): Promise<boolean
   }
   if (size !== entry.size) return false;
   if (!entry.sha1) return true;
-  const hash = createHash('sha1');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex') === entry.sha1;
+  return (await hashFile(file, 'sha1').catch(() => '')) === entry.sha1;
 }

@@ -16,7 +16,8 @@ import { crc32 } from './crc32.js';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
 import { isNormalizedMediaName } from './media-name.js';
-import { readFully, readWholeEntrySync, type ZipEntryLocation } from './zip-entry.js';
+import { hashFileSync } from '../fs-durable.js';
+import { readWholeEntrySync, type ZipEntryLocation } from './zip-entry.js';
 import { newZstdDecoder, zstdCompressBound, ZstdDataError, zstdDecompressExact, ZstdEncoder, ZSTD_END_ROOM, ZstdLimitError } from './zstd.js';
 
 export interface PackJob {
@@ -269,21 +270,7 @@ export function sameContentSync(file: string, size: number, sha1: string | undef
   try {
     const st = statSync(file);
     if (!st.isFile() || st.size !== size) return false;
-    if (!sha1) return true;
-    const hash = createHash('sha1');
-    const fd = openSync(file, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(Math.min(Math.max(size, 1), 1 << 20));
-      for (let at = 0; ; ) {
-        const n = readFully(fd, buf, buf.length, at);
-        if (n === 0) break;
-        hash.update(buf.subarray(0, n));
-        at += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return hash.digest('hex') === sha1;
+    return !sha1 || hashFileSync(file, 'sha1') === sha1;
   } catch {
     return false;
   }
