@@ -121,7 +121,7 @@ export function applySnapshot(model: TrayMenuModel, snap: FaceSnapshot): void {
     for (const it of all) it.hidden = d === undefined;
     if (!d) return;
     slot.header.title = `${d.deviceLabel}: ${PAIR_STATE_WORDS[d.state]}`;
-    slot.summary.title = d.activeJob ? '    Working on it…' : phoneSummary(d);
+    slot.summary.title = d.activeJob ? '    Working on it…' : d.state === 'phone-not-ready' ? `    ${d.headline}`.slice(0, 120) : phoneSummary(d);
     for (const a of ACTION_IDS) {
       const s = slot.actions[a];
       const act = d.actions.find((x) => x.id === a);

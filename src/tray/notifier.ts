@@ -8,6 +8,7 @@
  */
 import type { DaemonEvent } from '../daemon/events/bus.js';
 import type { DecisionActionId, DecisionView } from '../daemon/decisions/types.js';
+import { PAIR_STATE_WORDS } from '../daemon/decisions/types.js';
 import type { JobSummary } from '../daemon/jobs/types.js';
 import { JOB_WORDS } from './face-state.js';
 import type { NotificationRequest } from './notify-sender.js';
@@ -75,8 +76,11 @@ export class Notifier {
     const rec = d.actions.find((a) => a.id === d.recommended && a.available && !a.needsConfirmation);
     const actions = [{ key: 'default', label: 'Open the dashboard' }];
     if (rec) actions.push({ key: rec.id, label: rec.label });
-    const body = rec ? `${d.headline}. Recommended: ${rec.label}.` : `${d.headline}. Choose what to do in the dashboard or the tray menu.`;
-    void this.deps.show({ title: `${d.deviceLabel}: what should happen?`, body, urgency: 'normal', actions }).then((key) => {
+    // A phone that cannot be read yet (charging only, locked, …): the headline is what to do.
+    const notReady = d.state === 'phone-not-ready';
+    const body = notReady ? d.headline : rec ? `${d.headline}. Recommended: ${rec.label}.` : `${d.headline}. Choose what to do in the dashboard or the tray menu.`;
+    const title = notReady ? `${d.deviceLabel}: ${PAIR_STATE_WORDS[d.state]}` : `${d.deviceLabel}: what should happen?`;
+    void this.deps.show({ title, body, urgency: 'normal', actions }).then((key) => {
       if (key && !this.disposed) this.deps.onAnswer({ decision: d, key: key as DecisionActionId | 'default' });
     });
   }

@@ -34,7 +34,18 @@ export interface CollectionFolder {
   readonly collectionSize: number;
   /** collection.anki2-wal present: AnkiDroid has (or had, uncleanly) the collection open. */
   readonly walPresent: boolean;
+  /** Size and device time of collection.anki2-wal (null when absent): a reader compares them before and after. */
+  readonly wal: { readonly size: number; readonly modified: number | null } | null;
   readonly deviceTime: number | null;
+}
+
+export interface FinderOptions {
+  /**
+   * 'always' (default): every package folder is listed. 'if-no-collection': package folders
+   * (backups, exports, Download, Documents) only when no live collection folder was found —
+   * each listed file costs the MTP transport a round trip.
+   */
+  readonly packages?: 'always' | 'if-no-collection';
 }
 
 export interface PackageFile {
@@ -95,9 +106,10 @@ async function listOrEmpty(t: DeviceTransport, dir: string): Promise<Entry[]> {
   }
 }
 
-export async function findAnkiDroid(t: DeviceTransport): Promise<FinderResult> {
+export async function findAnkiDroid(t: DeviceTransport, opts: FinderOptions = {}): Promise<FinderResult> {
   const collections: CollectionFolder[] = [];
   const packages: PackageFile[] = [];
+  const later: Array<() => Promise<void>> = [];
 
   const addPackages = async (dir: string, origin: PackageFile['origin'], entries?: Entry[]): Promise<void> => {
     const list = entries ?? (await listOrEmpty(t, dir));
@@ -110,30 +122,46 @@ export async function findAnkiDroid(t: DeviceTransport): Promise<FinderResult> {
       });
     }
   };
-  const probeCollection = async (dir: string, layout: Layout, appPackage: string | null): Promise<void> => {
+  /** Lists `dir`, records a collection there, and returns the listing (to look for packages in it too). */
+  const probeCollection = async (dir: string, layout: Layout, appPackage: string | null): Promise<Entry[]> => {
     const entries = await listOrEmpty(t, dir);
     const col = entries.find((e) => e.name === 'collection.anki2' && !e.isFolder);
-    if (!col) return;
+    if (!col) return entries;
+    const wal = entries.find((e) => e.name === 'collection.anki2-wal' && !e.isFolder);
     collections.push({
       path: dir, layout, appPackage, collectionSize: col.size,
-      walPresent: entries.some((e) => e.name === 'collection.anki2-wal'), deviceTime: col.modified,
+      walPresent: wal !== undefined, wal: wal ? { size: wal.size, modified: wal.modified } : null, deviceTime: col.modified,
     });
-    if (entries.some((e) => e.name === 'backup' && e.isFolder)) await addPackages(joinPhonePath(dir, 'backup'), 'backup');
+    if (entries.some((e) => e.name === 'backup' && e.isFolder)) later.push(() => addPackages(joinPhonePath(dir, 'backup'), 'backup'));
+    return entries;
   };
+  const folders = (entries: Entry[]): Set<string> => new Set(entries.filter((e) => e.isFolder).map((e) => e.name));
 
-  await probeCollection('AnkiDroid', 'legacy', null);
-  const dataDirs = await listOrEmpty(t, 'Android/data');
-  for (const pkg of ANKIDROID_PACKAGES) {
-    if (!dataDirs.some((e) => e.name === pkg && e.isFolder)) continue;
-    const filesDir = `Android/data/${pkg}/files`;
-    for (const e of await listOrEmpty(t, filesDir)) {
-      if (!e.isFolder) continue;
-      const layout: Layout = e.name === 'AnkiDroid' ? 'scoped' : /^AnkiDroid\d+$/.test(e.name) ? 'scoped-migrated' : 'profile';
-      await probeCollection(e.path, layout, pkg);
+  // The storage root once; then only the folders that are there (a folder that is not there
+  // would cost the MTP transport another listing of its parent).
+  const root = folders(await listOrEmpty(t, ''));
+  let legacy: Entry[] | null = null;
+  if (root.has('AnkiDroid')) legacy = await probeCollection('AnkiDroid', 'legacy', null);
+  if (root.has('Android') && folders(await listOrEmpty(t, 'Android')).has('data')) {
+    const dataDirs = folders(await listOrEmpty(t, 'Android/data'));
+    for (const pkg of ANKIDROID_PACKAGES) {
+      if (!dataDirs.has(pkg)) continue;
+      const app = folders(await listOrEmpty(t, `Android/data/${pkg}`));
+      if (app.has('files')) {
+        for (const e of await listOrEmpty(t, `Android/data/${pkg}/files`)) {
+          if (!e.isFolder) continue;
+          const layout: Layout = e.name === 'AnkiDroid' ? 'scoped' : /^AnkiDroid\d+$/.test(e.name) ? 'scoped-migrated' : 'profile';
+          await probeCollection(e.path, layout, pkg);
+        }
+      }
+      if (app.has('cache')) later.push(() => addPackages(`Android/data/${pkg}/cache/export`, 'export'));
     }
-    await addPackages(`Android/data/${pkg}/cache/export`, 'export');
   }
-  for (const dir of EXPORT_DIRS) await addPackages(dir, 'saved');
+  for (const dir of EXPORT_DIRS) {
+    if (dir === 'AnkiDroid' && legacy) later.push(() => addPackages(dir, 'saved', legacy ?? undefined));
+    else if (root.has(dir)) later.push(() => addPackages(dir, 'saved'));
+  }
+  if ((opts.packages ?? 'always') === 'always' || collections.length === 0) for (const f of later) await f();
   packages.sort(newestFirst);
   // the legacy folder first only when it is the one in use; otherwise newest collection first
   collections.sort((a, b) => (b.deviceTime ?? 0) - (a.deviceTime ?? 0));

@@ -26,11 +26,13 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
   const storageId = opts.storageId ?? (ids[0] as number);
   if (!ids.includes(storageId)) throw makeError(UsbErrors.NOT_FOUND, { path: `storage ${storageId}`, device: label });
 
-  const storage = await session.storageInfo(storageId).catch(() => null);
-  // AccessCapability: 0 read-write, 1 read-only, 2 read-only but deletable
-  const access = storage?.accessCapability ?? 0;
-  const mustWrite = (path: string, deleting = false): void => {
-    if (access === 1 || (access === 2 && !deleting)) throw makeError(UsbErrors.READ_ONLY, { device: label, path });
+  // AccessCapability: 0 read-write, 1 read-only, 2 read-only but deletable. Asked at the first
+  // write, not at open: a reader (a plug-in's first look) does not pay the round trip.
+  let access: Promise<number> | null = null;
+  const mustWrite = async (path: string, deleting = false): Promise<void> => {
+    access ??= session.storageInfo(storageId).then((st) => st.accessCapability, () => 0);
+    const a = await access;
+    if (a === 1 || (a === 2 && !deleting)) throw makeError(UsbErrors.READ_ONLY, { device: label, path });
   };
   const known = new Map<number, ObjectInfo[]>();
   const fresh = async (parent: number): Promise<ObjectInfo[]> => {
@@ -89,38 +91,61 @@ export async function openMtpTransport(session: MtpSession, opts: MtpTransportOp
     async list(dir) {
       return (await fresh(await folderHandle(dir))).map((o) => toEntry(dir, o));
     },
-    async stat(path) {
+    async stat(path, opts = {}) {
       const o = await lookup(path);
-      return o ? toEntry(parentAndName(path).dir, o) : null;
+      if (!o) return null;
+      if (!opts.fresh) return toEntry(parentAndName(path).dir, o);
+      let now: ObjectInfo;
+      try {
+        now = await session.objectInfo(o.handle);
+      } catch (e) {
+        // gone (or replaced by another object) since the folder was listed
+        if ((e as { code?: string }).code === UsbErrors.NOT_FOUND.code) {
+          changed(o.parentHandle);
+          return null;
+        }
+        throw e;
+      }
+      if (now.name !== o.name) {
+        changed(o.parentHandle);
+        return null;
+      }
+      return toEntry(parentAndName(path).dir, now);
     },
-    async read(path, sink) {
+    async read(path, sink, opts) {
       const o = await mustFind(path);
-      return session.getObject(o.handle, sink);
+      return session.getObject(o.handle, sink, { transient: opts?.transient ?? false });
     },
     async write(path, source) {
-      mustWrite(path);
+      await mustWrite(path);
       const { dir, name } = parentAndName(path);
       const parent = await folderHandle(dir);
       if ((await fresh(parent)).some((o) => o.name === name)) {
         throw makeError(UsbErrors.PROTOCOL, { device: label, operation: `writing ${path}`, response: 'a file of that name exists already' });
       }
       changed(parent);
-      await session.sendObject(storageId, parent, name, { size: source.size, chunks: source.open() });
+      const openReader = source.openReader?.bind(source);
+      await session.sendObject(storageId, parent, name, {
+        size: source.size,
+        // opened only if used: the session prefers random access when the source has it
+        chunks: { [Symbol.asyncIterator]: () => source.open()[Symbol.asyncIterator]() },
+        ...(openReader ? { openReader } : {}),
+      });
     },
     async remove(path) {
-      mustWrite(path, true);
+      await mustWrite(path, true);
       const o = await mustFind(path);
       changed(o.parentHandle);
       await session.deleteObject(o.handle);
     },
     async rename(path, newName) {
-      mustWrite(path);
+      await mustWrite(path);
       const o = await mustFind(path);
       changed(o.parentHandle);
       await session.renameObject(o.handle, newName);
     },
     async mkdir(path) {
-      mustWrite(path);
+      await mustWrite(path);
       let parent = ROOT_PARENT;
       let walked = '';
       for (const part of splitPhonePath(path)) {

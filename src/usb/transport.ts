@@ -18,10 +18,29 @@ export interface Entry {
 
 export type Sink = (chunk: Buffer) => void | Promise<void>;
 
+export interface ReadOptions {
+  /**
+   * The sink is done with each chunk when it returns (or its promise resolves): it hashes,
+   * awaits a write, or copies. The transport may then hand out the same memory again (fewer
+   * allocations, much faster under emulation). Off by default: a sink that keeps chunks (a
+   * stream's write() without waiting for it) must not set it.
+   */
+  readonly transient?: boolean;
+}
+
+/** Random access to a source's bytes (a local file), so a sender can read straight into its transfer buffers. */
+export interface SourceReader {
+  /** Reads up to `length` bytes at `position` into `into` at `offset`; returns the count. */
+  readAt(position: number, into: Buffer, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface Source {
   readonly size: number;
   /** Each call gives a fresh stream of the same bytes (the no-rename fallback sends twice). */
   open(): AsyncIterable<Uint8Array>;
+  /** Optional random access (files have it); senders prefer it to open(). */
+  openReader?(): Promise<SourceReader>;
 }
 
 export interface DeviceTransport {
@@ -31,8 +50,13 @@ export interface DeviceTransport {
   readonly canRename: boolean;
   /** Entries directly in `dir` ("" = the storage root), always read fresh from the device. */
   list(dir: string): Promise<Entry[]>;
-  stat(path: string): Promise<Entry | null>;
-  read(path: string, sink: Sink): Promise<number>;
+  /**
+   * The entry at `path`, or null. `fresh`: asked of the device now even when the transport
+   * remembers the folder (MTP: one GetObjectInfo instead of a listing), for a reader that checks
+   * a file did not change while it was read.
+   */
+  stat(path: string, opts?: { fresh?: boolean }): Promise<Entry | null>;
+  read(path: string, sink: Sink, opts?: ReadOptions): Promise<number>;
   /** Creates a new file; `path` must not exist yet. */
   write(path: string, source: Source): Promise<void>;
   remove(path: string): Promise<void>;

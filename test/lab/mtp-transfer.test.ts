@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './harness/lab.js';
 import { startDriver, type Driver } from './harness/driver.js';
-import { assertLabSafeSize, plugAndOpen, sha256, unplugAndWait, writeTree } from './support.js';
+import { assertLabSafeSize, LAB_HOOK_TIMEOUT_MS, plugAndOpen, sha256, unplugAndWait, writeTree } from './support.js';
 
 let lab: Lab;
 let driver: Driver;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   lab = await startLab();
   driver = await startDriver(lab);
   await lab.run(SIZES.map((n) => `head -c ${n} /dev/urandom > /tmp/src-${n}.bin`).join(' && '));
-}, 1_500_000); // may first wait for another lab file to finish: one guest at a time
+}, LAB_HOOK_TIMEOUT_MS); // may first wait for other lab files: one guest at a time
 
 afterAll(async () => {
   await driver?.stop();

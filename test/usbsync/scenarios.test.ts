@@ -3,7 +3,7 @@
 // desktop's dump), waiting for import until the phone holds it; both changed → merge equals the
 // sync-server oracle on both ends; first meeting; schema change; the guard in each direction,
 // confirmed overwrites backed up and restorable exactly.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +207,33 @@ describe('USB sync over the folder transport', () => {
     const restored = path.join(root, 'guard-push-restored', 'collection.anki2');
     copyCollection(backup.collectionPath, restored);
     expect(await peer.dump(restored, { ignoreSync: true })).toEqual(original);
+    await s.close();
+  });
+
+  it('media of the live collection: a pull adds the phone’s collection.media files to the desktop; a push carries the desktop’s files the phone lacks, which Anki’s import puts in place', async () => {
+    const s = await fresh('media');
+    const png = (n: number) => Buffer.from(`\x89PNG fake image ${n} `.repeat(50 + n)).toString('base64');
+    // both start with one shared file
+    await peer.modify(s.desktop, [{ op: 'addMedia', name: 'shared.png', base64: png(0) }]);
+    await peer.modify(s.phone, [{ op: 'addMedia', name: 'shared.png', base64: png(0) }]);
+    expect((await inspect(s.deps, s.conn, 'dev1')).state).toBe('in-step');
+    // the phone adds a picture and studies; a pull brings both to the desktop
+    await peer.modify(s.phone, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'addMedia', name: 'from-phone.png', base64: png(1) }, { op: 'review', count: 2 }]);
+    await pull(s.deps, s.conn);
+    const deskMedia = path.join(path.dirname(s.desktop), 'collection.media');
+    expect(readdirSync(deskMedia).sort()).toEqual(['from-phone.png', 'shared.png']);
+    expect((await peer.dump(s.desktop)).media).toEqual((await peer.dump(s.phone)).media);
+    // the desktop adds one; the package carries only that one, and Anki's import adds it
+    await peer.modify(s.desktop, [{ op: 'advanceClock', seconds: 86_400 }, { op: 'addMedia', name: 'from-desktop.png', base64: png(2) }, { op: 'review', count: 1 }]);
+    const r = await push(s.deps, s.conn);
+    const pkg = path.join(s.phoneRoot, r.phonePath as string);
+    const { openPackage } = await import('../../src/apkg/package/index.js');
+    await using opened = await openPackage(pkg);
+    expect(opened.media.map((m) => m.name)).toEqual(['from-desktop.png']);
+    await peer.importPackage({ path: s.phone, pkg, kind: 'colpkg' });
+    expect(readdirSync(path.join(path.dirname(s.phone), 'collection.media')).sort()).toEqual(['from-desktop.png', 'from-phone.png', 'shared.png']);
+    expect((await peer.dump(s.phone)).media).toEqual((await peer.dump(s.desktop)).media);
+    expect((await inspect(s.deps, s.conn, 'dev1')).state).toBe('in-step');
     await s.close();
   });
 });

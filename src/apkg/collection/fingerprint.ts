@@ -139,11 +139,43 @@ export function fingerprintCollection(db: CollectionDb): Fingerprint {
   };
 }
 
+/** Everything of a fingerprint but the digest. */
+export type FingerprintFacts = Omit<Fingerprint, 'digest'>;
+
+/**
+ * The fingerprint without its digest: counts, newest review, schema, scm — the same numbers
+ * fingerprintCollection reports, from count(*) and max() alone (milliseconds where the digest
+ * reads every row). Two collections whose facts differ cannot have the same content
+ * (sameFacts); equal facts still need the digest to tell.
+ */
+export function fingerprintFacts(db: CollectionDb): FingerprintFacts {
+  const col = readCol(db);
+  const count = (table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  const objects = canonicalObjects(db);
+  const newest = db.prepare('SELECT max(id) FROM revlog').pluck().get() as number | null;
+  return {
+    schema: col.ver,
+    scm: col.scm,
+    newestRevlogId: newest ?? null,
+    counts: {
+      notes: count('notes'),
+      cards: count('cards'),
+      revlog: count('revlog'),
+      graves: db.prepare('SELECT count(*) FROM (SELECT DISTINCT type, oid FROM graves)').pluck().get() as number,
+      decks: objects.decks.length,
+      deckConfigs: objects.deckConfigs.length,
+      noteTypes: objects.noteTypes.length,
+      tags: objects.tags.length,
+    },
+  };
+}
+
+/** False when the facts alone prove two collections differ in content; true when only the digests can tell. */
+export function sameFacts(a: FingerprintFacts, b: FingerprintFacts): boolean {
+  return a.newestRevlogId === b.newestRevlogId && (Object.keys(a.counts) as (keyof FingerprintCounts)[]).every((k) => a.counts[k] === b.counts[k]);
+}
+
 /** True when two fingerprints describe the same content (schema, scm and times aside). */
 export function sameContent(a: Fingerprint, b: Fingerprint): boolean {
-  return (
-    a.digest === b.digest &&
-    a.newestRevlogId === b.newestRevlogId &&
-    (Object.keys(a.counts) as (keyof FingerprintCounts)[]).every((k) => a.counts[k] === b.counts[k])
-  );
+  return a.digest === b.digest && sameFacts(a, b);
 }

@@ -27,7 +27,10 @@ function noSpace(file: string): Error {
   return Object.assign(new Error(`no space left writing ${file}`), { code: 'ENOSPC' });
 }
 
-async function writeEntry(pkg: OpenedPackage, entry: MediaEntryInfo, target: string): Promise<void> {
+/** Where media files come from: a package, or any other source that lists files and streams them (a phone's media folder). */
+export type MediaSource = Pick<OpenedPackage, 'media' | 'openMedia'>;
+
+async function writeEntry(pkg: MediaSource, entry: MediaEntryInfo, target: string): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
   const fh = await open(tmp, 'wx', 0o644);
   let written = 0;
@@ -54,7 +57,7 @@ async function writeEntry(pkg: OpenedPackage, entry: MediaEntryInfo, target: str
   }
 }
 
-export async function addPackageMedia(pkg: OpenedPackage, mediaDir: string): Promise<{ written: string[]; skipped: string[] }> {
+export async function addPackageMedia(pkg: MediaSource, mediaDir: string): Promise<{ written: string[]; skipped: string[] }> {
   mkdirSync(mediaDir, { recursive: true });
   const written: string[] = [];
   const skipped: string[] = [];

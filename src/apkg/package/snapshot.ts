@@ -25,16 +25,30 @@ export async function snapshotCollection(src: string, copy: string): Promise<voi
     return;
   }
   await copyFile(`${src}-wal`, `${copy}-wal`);
+  await foldWal(copy, src);
+}
+
+/**
+ * Folds `<file>-wal` into `file` (a private copy of ours, with its -wal beside it) and leaves it
+ * in rollback mode; without a -wal only the header is switched. `shownAs` names the user's file
+ * in errors.
+ */
+export async function foldWal(file: string, shownAs = file): Promise<void> {
+  const walSize = await stat(`${file}-wal`).then((s) => (s.isFile() ? s.size : 0), () => 0);
+  if (walSize === 0) {
+    await markRollbackJournal(file);
+    return;
+  }
   let db: Database.Database | undefined;
   try {
-    db = new Database(copy, { fileMustExist: true });
+    db = new Database(file, { fileMustExist: true });
     db.pragma('trusted_schema = OFF');
     // A private copy: no fsyncs needed (a crash loses only the temp folder).
     db.pragma('synchronous = OFF');
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.pragma('journal_mode = DELETE');
   } catch (e) {
-    throw renamePath(translateSqliteError(e, copy), copy, src);
+    throw renamePath(translateSqliteError(e, file), file, shownAs);
   } finally {
     db?.close();
   }

@@ -32,6 +32,12 @@ export interface WriteColpkgArgs {
   collectionPath: string;
   /** The collection's media folder; omitted = a package without media (like Anki's backups). */
   mediaDir?: string;
+  /**
+   * Which of the media folder's files go into the package (default: all). An import adds the
+   * package's files and keeps the ones already there, so a package for a target that has most
+   * media already can carry only what it lacks.
+   */
+  mediaFilter?(name: string, size: number): boolean;
   out: string;
   /** latest (default) or legacy2 ("Support older Anki versions", for AnkiDroid ≤ 2.20). */
   format?: 'latest' | 'legacy2';
@@ -66,7 +72,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
   let runner: MediaRunner | undefined;
   try {
     const source = await prepareSourceCollection(a.collectionPath, latest ? 18 : 11, work.path);
-    const media = a.mediaDir ? await listMedia(a.mediaDir) : [];
+    const media = a.mediaDir ? (await listMedia(a.mediaDir)).filter((m) => a.mediaFilter?.(m.name, m.size) ?? true) : [];
     const smallBytes = media.reduce((n, m) => n + (m.size <= SMALL_FILE ? m.size : 0), 0);
     runner = openMediaRunner({ workers: mediaWorkersFor(smallBytes, a.mediaWorkers) });
 

@@ -17,7 +17,7 @@ export const DASHBOARD_JS = String.raw`
     'cloud.sync': 'Cloud sync', restore: 'Restore backup', backup: 'Backup', noop: 'No-op', selftest: 'Self-test' };
   var STATE_WORDS = { 'in-step': 'In step', 'desktop-ahead': 'Desktop ahead', 'phone-ahead': 'Phone ahead',
     'both-changed': 'Both changed', 'first-meeting': 'First meeting', 'cannot-merge': 'Cannot merge',
-    'waiting-for-import': 'Waiting for import on the phone' };
+    'waiting-for-import': 'Waiting for import on the phone', 'phone-not-ready': 'Phone not ready' };
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);

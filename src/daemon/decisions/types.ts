@@ -16,7 +16,9 @@ export type PairState =
   | 'both-changed'
   | 'first-meeting'
   | 'cannot-merge'
-  | 'waiting-for-import';
+  | 'waiting-for-import'
+  /** Not a pair state: the phone is plugged in but cannot be read (charging only, locked, …); the headline says what to do. */
+  | 'phone-not-ready';
 
 export const PAIR_STATE_WORDS: Readonly<Record<PairState, string>> = {
   'in-step': 'In step',
@@ -26,6 +28,7 @@ export const PAIR_STATE_WORDS: Readonly<Record<PairState, string>> = {
   'first-meeting': 'First meeting',
   'cannot-merge': 'Cannot merge',
   'waiting-for-import': 'Waiting for import on the phone',
+  'phone-not-ready': 'Phone not ready',
 };
 
 /** One side's changes since the base (the last time both sides agreed). */

@@ -33,11 +33,14 @@ export interface ActionView {
   unavailableReason?: string;
 }
 
+/** A phone that is plugged in but cannot be read yet (charging only, locked, PTP, …): not a pair state. */
+export type DecisionState = PairState | 'phone-not-ready';
+
 export interface DecisionView {
   id: string;
   deviceId: string;
   deviceLabel: string;
-  state: PairState;
+  state: DecisionState;
   headline: string;
   desktop: SideSummaryView;
   phone: SideSummaryView;
@@ -126,6 +129,43 @@ export function buildDecision(d: DecisionInput): DecisionView {
     baseAt: d.baseAt === null ? null : new Date(d.baseAt).toISOString(),
     actions,
     recommended,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Why a plugged-in phone cannot be read, in one word (the USB room's phone states) and what to do. */
+export interface NotReady {
+  /** 'charging-only', 'ptp', 'adb-only', 'locked', 'busy', 'no-collection', 'no-desktop', 'error', … */
+  reason: string;
+  /** The sentence for the person: "The phone is only charging. Set USB to "File transfer": …". */
+  guidance: string;
+}
+
+function emptySide(label: string, source: string): SideSummaryView {
+  return { label, reviewsSinceBase: null, notesChangedSinceBase: null, newestReviewAt: null, cards: 0, source, reviewsPerDay: [] };
+}
+
+/**
+ * The question for a phone that is plugged in but cannot be read: no action is available (each
+ * says why), the headline is what to do. It is replaced by the real decision once the phone can
+ * be read (after a mode switch the phone re-enumerates; a locked phone is tried again).
+ */
+export function notReadyDecision(deviceId: string, deviceLabel: string, n: NotReady): DecisionView {
+  const params = { deviceId };
+  const action = (id: ActionId, label: string, kind: ActionView['job']['kind']): ActionView => ({
+    id, label, job: { kind, params, collection: 'desktop' }, recommended: false, needsConfirmation: false, guard: null, available: false, unavailableReason: n.guidance,
+  });
+  return {
+    id: `${deviceId.replace(/[^A-Za-z0-9._:-]/g, '_')}:not-ready-${n.reason.replace(/[^A-Za-z0-9._-]/g, '_')}`,
+    deviceId,
+    deviceLabel,
+    state: 'phone-not-ready',
+    headline: n.guidance,
+    desktop: emptySide('This computer', 'not read yet'),
+    phone: emptySide(deviceLabel, `not readable: ${n.reason}`),
+    baseAt: null,
+    actions: [action('sync-both', 'Sync both', 'usb.merge'), action('copy-phone-to-desktop', 'Copy phone → desktop', 'usb.pull'), action('copy-desktop-to-phone', 'Copy desktop → phone', 'usb.push')],
+    recommended: null,
     createdAt: new Date().toISOString(),
   };
 }

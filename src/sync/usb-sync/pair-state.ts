@@ -2,8 +2,9 @@
  * The pair's state from the three fingerprints (DESIGN.md table). Pure: the caller settles a
  * pending push first (settlePending) and then classifies.
  */
-import { sameContent, type Fingerprint } from '../../apkg/collection/fingerprint.js';
+import { sameFacts } from '../../apkg/collection/fingerprint.js';
 import type { PairRecord } from './pair-store.js';
+import { sameSide, type SideRead } from './side.js';
 
 export type PairState = 'in-step' | 'desktop-ahead' | 'phone-ahead' | 'both-changed' | 'first-meeting' | 'cannot-merge' | 'waiting-for-import';
 
@@ -15,22 +16,26 @@ export interface Classification {
   schemaChanged: 'desktop' | 'phone' | null;
 }
 
-export function classify(pair: PairRecord, desktop: Fingerprint, phone: Fingerprint): Classification {
+/**
+ * Sides are compared by their facts first and by their digests only when the facts agree
+ * (side.ts sameSide), so a side that plainly changed is never digested here.
+ */
+export function classify(pair: PairRecord, desktop: SideRead, phone: SideRead): Classification {
   if (!pair.base) {
-    const same = sameContent(desktop, phone);
+    const same = sameSide(desktop, phone);
     return { state: same ? 'in-step' : 'first-meeting', desktopChanged: !same, phoneChanged: !same, schemaChanged: null };
   }
   const base = pair.base.fingerprint;
-  const desktopChanged = !sameContent(desktop, base);
-  const phoneChanged = !sameContent(phone, base);
-  // A pushed package the phone has not imported yet: the phone still shows the base.
-  if (pair.pending && (!phoneChanged || phone.digest === pair.pending.phoneDigest)) {
+  const desktopChanged = !sameSide(desktop, base);
+  const phoneChanged = !sameSide(phone, base);
+  // A pushed package the phone has not imported yet: the phone still shows what it held then.
+  if (pair.pending && (!phoneChanged || stillAsWhenSent(pair, phone))) {
     return { state: 'waiting-for-import', desktopChanged, phoneChanged, schemaChanged: null };
   }
   const schemaChanged =
-    pair.desktopScm !== null && desktop.scm !== pair.desktopScm ? 'desktop' : pair.phoneScm !== null && phone.scm !== pair.phoneScm ? 'phone' : null;
+    pair.desktopScm !== null && desktop.facts.scm !== pair.desktopScm ? 'desktop' : pair.phoneScm !== null && phone.facts.scm !== pair.phoneScm ? 'phone' : null;
   if (desktopChanged && phoneChanged) {
-    if (sameContent(desktop, phone)) return { state: 'in-step', desktopChanged, phoneChanged, schemaChanged: null };
+    if (sameSide(desktop, phone)) return { state: 'in-step', desktopChanged, phoneChanged, schemaChanged: null };
     return { state: schemaChanged ? 'cannot-merge' : 'both-changed', desktopChanged, phoneChanged, schemaChanged };
   }
   if (desktopChanged) return { state: 'desktop-ahead', desktopChanged, phoneChanged, schemaChanged };
@@ -38,7 +43,14 @@ export function classify(pair: PairRecord, desktop: Fingerprint, phone: Fingerpr
   return { state: 'in-step', desktopChanged, phoneChanged, schemaChanged };
 }
 
+function stillAsWhenSent(pair: PairRecord, phone: SideRead): boolean {
+  const p = pair.pending;
+  if (!p?.phoneDigest) return false;
+  if (p.phoneFacts && !sameFacts(p.phoneFacts, phone.facts)) return false;
+  return phone.fingerprint.digest === p.phoneDigest;
+}
+
 /** Whether the phone now holds what was pushed (then the base moves to it). */
-export function pendingArrived(pair: PairRecord, phone: Fingerprint): boolean {
-  return pair.pending !== null && sameContent(pair.pending.fingerprint, phone);
+export function pendingArrived(pair: PairRecord, phone: SideRead): boolean {
+  return pair.pending !== null && sameSide(phone, pair.pending.fingerprint);
 }

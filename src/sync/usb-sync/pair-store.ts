@@ -8,7 +8,7 @@ import type { Database } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Fingerprint } from '../../apkg/collection/fingerprint.js';
+import type { Fingerprint, FingerprintFacts } from '../../apkg/collection/fingerprint.js';
 import type { CollectionSummary } from '../../apkg/collection/summary.js';
 import { copyFileDurable } from '../../apkg/desktop/durable-copy.js';
 
@@ -28,6 +28,8 @@ export interface PendingPush {
   phonePath: string;
   /** The phone's content digest when the package was sent: while the phone still shows it, it has not imported. */
   phoneDigest?: string;
+  /** The phone's facts then (compared first: they tell most changes without a digest). */
+  phoneFacts?: FingerprintFacts;
   pushedAt: number;
   txnId: string;
 }

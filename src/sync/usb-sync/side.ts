@@ -1,28 +1,89 @@
-/** One side's collection as read for a decision: fingerprint, summary, and counts since the base. */
+/**
+ * One side's collection as read for a decision: its facts and summary at once, its full
+ * fingerprint (a digest over every row: the costly part) only when something needs it.
+ */
 import { openCollectionDb } from '../../apkg/sqlite.js';
-import { fingerprintCollection, type Fingerprint } from '../../apkg/collection/fingerprint.js';
+import { fingerprintCollection, fingerprintFacts, sameFacts, type Fingerprint, type FingerprintFacts } from '../../apkg/collection/fingerprint.js';
 import { summarizeCollection, type CollectionSummary } from '../../apkg/collection/summary.js';
+import { validateCollection } from '../../apkg/collection/schema.js';
 
 export interface SideRead {
   /** A private local copy of the collection (never the user's file). */
   collectionPath: string;
-  fingerprint: Fingerprint;
+  /** Counts, newest review, schema, scm: enough to tell most changes without the digest. */
+  facts: FingerprintFacts;
   summary: CollectionSummary;
+  /** The full fingerprint, computed on first use and kept (the file must still be there then). */
+  readonly fingerprint: Fingerprint;
+  /** Whether the digest has been computed already. */
+  readonly digested: boolean;
 }
 
-export function readSide(collectionPath: string): SideRead {
+/**
+ * `check`: SQLite's quick_check or full integrity_check (and the schema checks) first, in the
+ * same connection — for a copy from outside that was not checked yet.
+ */
+export function readSide(collectionPath: string, opts: { known?: Fingerprint; check?: 'quick' | 'full' } = {}): SideRead {
   const db = openCollectionDb(collectionPath, { readonly: true, untrusted: true });
+  let facts: FingerprintFacts;
+  let summary: CollectionSummary;
   try {
-    return { collectionPath, fingerprint: fingerprintCollection(db), summary: summarizeCollection(db) };
+    if (opts.check) validateCollection(db, { check: opts.check });
+    facts = fingerprintFacts(db);
+    summary = summarizeCollection(db);
   } finally {
     db.close();
   }
+  let fp: Fingerprint | undefined = opts.known;
+  return {
+    collectionPath,
+    facts,
+    summary,
+    get fingerprint(): Fingerprint {
+      if (!fp) {
+        const d = openCollectionDb(collectionPath, { readonly: true, untrusted: true });
+        try {
+          fp = fingerprintCollection(d);
+        } finally {
+          d.close();
+        }
+      }
+      return fp;
+    },
+    get digested(): boolean {
+      return fp !== undefined;
+    },
+  };
+}
+
+/** `extra` with the side's properties, its lazy fingerprint kept lazy (a spread would compute it). */
+export function withSide<T extends object>(side: SideRead, extra: T): SideRead & T {
+  return Object.defineProperties(extra, Object.getOwnPropertyDescriptors(side)) as SideRead & T;
+}
+
+/** Same content? The facts first (cheap, and enough whenever they differ), the digests only when they agree. */
+export function sameSide(a: SideRead, b: SideRead | Fingerprint): boolean {
+  const bFacts = 'facts' in b ? b.facts : b;
+  if (!sameFacts(a.facts, bFacts)) return false;
+  return a.fingerprint.digest === ('facts' in b ? b.fingerprint.digest : b.digest);
 }
 
 export interface SinceBase {
   reviews: number;
   notesChanged: number;
   reviewsPerDay: Array<{ day: string; count: number }>;
+}
+
+const sinceMemo = new WeakMap<SideRead, Map<string, SinceBase>>();
+
+/** sinceBase of a side, kept with it (a cached desktop side answers again at once). */
+export function sideSinceBase(side: SideRead, base: { newestRevlogId: number | null; at: number } | null): SinceBase {
+  const key = `${base?.newestRevlogId ?? '-'}:${base?.at ?? '-'}:${new Date().toISOString().slice(0, 10)}`;
+  let m = sinceMemo.get(side);
+  if (!m) sinceMemo.set(side, (m = new Map()));
+  let r = m.get(key);
+  if (!r) m.set(key, (r = sinceBase(side.collectionPath, base)));
+  return r;
 }
 
 /** Reviews and note edits made on this side after the base (by time: revlog ids and note mods). */
@@ -60,40 +121,35 @@ export interface Loss {
   sentence: string | null;
 }
 
+export const NO_LOSS: Loss = { reviews: 0, reviewsSince: null, notes: 0, notesSince: null, sentence: null };
+
 /**
  * What replacing `overwritten` with `incoming` throws away: reviews the incoming copy lacks, and
- * notes the overwritten side added or edited later than the incoming copy has them.
+ * notes the overwritten side added or edited later than the incoming copy has them. Both files
+ * are our private, checked copies; SQLite compares them (the incoming one attached read-only),
+ * by primary key. A note counts when the incoming copy lacks it or has an older version of it.
  */
 export function lossIfReplaced(overwritten: string, incoming: string, where: 'on the phone' | 'on this computer'): Loss {
-  const inc = openCollectionDb(incoming, { readonly: true, untrusted: true });
-  let revIds: Set<number>;
-  let noteMods: Map<number, number>;
-  try {
-    revIds = new Set(inc.prepare('SELECT id FROM revlog').pluck().all() as number[]);
-    noteMods = new Map(inc.prepare('SELECT id, mod FROM notes').raw().all() as Array<[number, number]>);
-  } finally {
-    inc.close();
-  }
   const ow = openCollectionDb(overwritten, { readonly: true, untrusted: true });
-  let reviews = 0;
-  let reviewsSince: number | null = null;
-  let notes = 0;
-  let notesSince: number | null = null;
+  let r: { n: number; since: number | null };
+  let n: { n: number; since: number | null };
   try {
-    for (const id of ow.prepare('SELECT id FROM revlog').pluck().iterate() as IterableIterator<number>) {
-      if (revIds.has(id)) continue;
-      reviews++;
-      if (reviewsSince === null || id < reviewsSince) reviewsSince = id;
-    }
-    for (const [id, mod] of ow.prepare('SELECT id, mod FROM notes').raw().iterate() as IterableIterator<[number, number]>) {
-      const theirs = noteMods.get(id);
-      if (theirs !== undefined && theirs >= mod) continue;
-      notes++;
-      if (notesSince === null || mod * 1000 < notesSince) notesSince = mod * 1000;
-    }
+    ow.prepare('ATTACH DATABASE ? AS inc').run(incoming);
+    // EXCEPT walks both primary keys in order (a merge): several times faster than a lookup per row.
+    r = ow.prepare('SELECT count(*) AS n, min(id) AS since FROM (SELECT id FROM main.revlog EXCEPT SELECT id FROM inc.revlog)').get() as typeof r;
+    n = ow
+      .prepare(
+        'SELECT count(*) AS n, min(o.mod) AS since FROM (SELECT id, mod FROM main.notes EXCEPT SELECT id, mod FROM inc.notes) o ' +
+          'WHERE NOT EXISTS (SELECT 1 FROM inc.notes i WHERE i.id = o.id AND i.mod >= o.mod)',
+      )
+      .get() as typeof n;
   } finally {
     ow.close();
   }
+  const reviews = r.n;
+  const reviewsSince = reviews > 0 ? r.since : null;
+  const notes = n.n;
+  const notesSince = notes > 0 && n.since !== null ? n.since * 1000 : null;
   const parts: string[] = [];
   if (reviews > 0) parts.push(`${reviews} review${reviews === 1 ? '' : 's'} made ${where} since ${shortDate(reviewsSince as number)}`);
   if (notes > 0) parts.push(`${notes} note${notes === 1 ? '' : 's'} added or edited ${where} since ${shortDate(notesSince as number)}`);

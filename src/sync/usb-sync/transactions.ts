@@ -14,17 +14,18 @@
  * (the phone holds it, the desktop now too); after a push or merge only when a later plug-in
  * shows the phone holds the package (service.ts readSides).
  */
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { mergeCollections } from '../../apkg/merge/index.js';
 import { writeColpkg } from '../../apkg/package/index.js';
 import { addPackageMedia } from '../../apkg/desktop/media-import.js';
 import { copyFileDurable } from '../../apkg/desktop/durable-copy.js';
-import { safeWrite, fileSource } from '../../usb/safe-write.js';
+import { safeWrite, fileSource, recoverPending } from '../../usb/safe-write.js';
 import { makeError } from '../../errors/define.js';
 import { UsbSyncErrors } from '../../errors/codes/usbsync.js';
 import { isAnkibridgeError } from '../../errors/index.js';
-import { DESKTOP_IMPORT, replaceDesktopCollection } from '../desktop/replace.js';
+import { DESKTOP_IMPORT, replaceDesktopCollection, type MediaPlan } from '../desktop/replace.js';
+import { listPhoneMedia, phoneMediaSource } from './phone-media.js';
 import { readSide } from './side.js';
 import { PUSH_PREFIX } from './read-phone.js';
 import { readSides, type Connection, type Sides, type UsbSyncDeps } from './service.js';
@@ -72,13 +73,33 @@ function guard(s: Sides, direction: 'pull' | 'push', confirm: boolean, profile: 
   return overwrittenChanged || s.cls.state === 'first-meeting' ? loss.sentence : null;
 }
 
+/** The phone's media for the desktop replace: the package's, or the live collection's media folder (phone-media.ts). */
+function phoneMedia(c: Connection, s: Sides): MediaPlan {
+  const pkg = s.phone.pkg;
+  if (pkg) return { mode: 'add', add: (to) => addPackageMedia(pkg, to) };
+  const dir = s.phone.mediaPath;
+  if (dir) return { mode: 'add', add: async (to) => addPackageMedia(await phoneMediaSource(c.transport, dir), to) };
+  return { mode: 'add', add: async () => ({ written: [], skipped: [] }) };
+}
+
+/**
+ * Which desktop media files the package for the phone carries: those the phone's live media
+ * folder lacks or holds with another size (AnkiDroid's colpkg import adds them to its
+ * collection.media and keeps the rest); every file when the phone's folder is not visible.
+ */
+async function mediaForPhone(c: Connection, s: Sides): Promise<((name: string, size: number) => boolean) | undefined> {
+  if (!s.phone.mediaPath) return undefined;
+  const have = new Map((await listPhoneMedia(c.transport, s.phone.mediaPath)).map((e) => [e.name, e.size] as const));
+  return (name, size) => have.get(name) !== size;
+}
+
 function wrap(kind: string, step: string, e: unknown): Error {
   if (isAnkibridgeError(e)) return e;
   return makeError(UsbSyncErrors.TRANSACTION_FAILED, { kind, step, reason: (e as Error).message }, e);
 }
 
 export async function pull(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {}): Promise<TxnResult> {
-  await using s = await readSides(deps, c);
+  await using s = await readSides(deps, c, { purpose: 'transaction' });
   const lost = guard(s, 'pull', o.confirm === true, c.target.profile);
   const dir = deps.pairs.dirOf(s.pair.id);
   mkdirSync(dir, { recursive: true });
@@ -89,7 +110,6 @@ export async function pull(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {})
     deps.journal.run(txnId, 'stage-phone', () => ({ incoming, bytes: copyFileDurable(s.phone.collectionPath, incoming).bytes }));
     step = 'desktop-replace';
     o.progress?.({ step, message: 'Backing up and replacing the desktop collection' });
-    const pkg = s.phone.pkg;
     const r = await deps.journal.runAsync(txnId, 'desktop-replace', async () => {
       const rep = await replaceDesktopCollection(
         DESKTOP_IMPORT,
@@ -99,11 +119,11 @@ export async function pull(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {})
           describe: `the phone ${c.phone.label} (${USB_PULL} ${txnId})`,
           markImported: true,
           expectCollectionSha256: s.desktop.sha256,
-          media: pkg ? { mode: 'add', add: (to) => addPackageMedia(pkg, to) } : { mode: 'add', add: async () => ({ written: [], skipped: [] }) },
+          media: phoneMedia(c, s),
         },
         deps,
       );
-      return { desktopTxn: rep.txnId, backupId: rep.backup.id };
+      return { desktopTxn: rep.txnId, backupId: rep.backup.id, mediaAdded: rep.media.written };
     });
     step = 'base';
     deps.journal.run(txnId, 'base', () => {
@@ -124,17 +144,25 @@ export async function pull(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {})
   }
 }
 
-async function upload(deps: UsbSyncDeps, c: Connection, txnId: string, collection: string, format: 'latest' | 'legacy2', work: string): Promise<{ phonePath: string; bytes: number; sha256: string; method: string }> {
+async function upload(deps: UsbSyncDeps, c: Connection, s: Sides, txnId: string, collection: string, format: 'latest' | 'legacy2'): Promise<{ phonePath: string; bytes: number; sha256: string; method: string }> {
+  const work = s.work;
   const pkgFile = path.join(work, `push-${txnId}.colpkg`);
   const written = deps.journal.runAsync(txnId, 'package', async () => {
-    const w = await writeColpkg({ collectionPath: collection, out: pkgFile, format, tmpDir: work });
-    return { bytes: w.bytes, sha256: w.sha256, format };
+    const mediaFilter = await mediaForPhone(c, s);
+    const w = await writeColpkg({
+      collectionPath: collection, out: pkgFile, format, tmpDir: work,
+      ...(existsSync(c.target.mediaDir) ? { mediaDir: c.target.mediaDir } : {}),
+      ...(mediaFilter ? { mediaFilter } : {}),
+    });
+    return { bytes: w.bytes, sha256: w.sha256, format, media: w.media };
   });
   await written;
   const phoneDir = 'Download';
   const phonePath = `${phoneDir}/${pushedName(c.target.profile)}`;
   const r = await deps.journal.runAsync(txnId, 'upload', async () => {
     if (!(await c.transport.stat(phoneDir))) await c.transport.mkdir(phoneDir);
+    // A package write an unplug or a crash interrupted is finished or removed first (safe-write.ts).
+    else await recoverPending(c.transport, phoneDir);
     const w = await safeWrite(c.transport, phonePath, await fileSource(pkgFile));
     return { phonePath, bytes: w.size, sha256: w.sha256, method: w.method };
   });
@@ -149,7 +177,7 @@ function backupPhone(deps: UsbSyncDeps, s: Sides, c: Connection, txnId: string, 
 }
 
 export async function push(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {}): Promise<TxnResult> {
-  await using s = await readSides(deps, c);
+  await using s = await readSides(deps, c, { purpose: 'transaction' });
   if (s.cls.state === 'waiting-for-import' && !s.cls.desktopChanged) {
     throw makeError(UsbSyncErrors.NOTHING_TO_DO, { reason: 'the package is already on the phone, waiting to be imported there' });
   }
@@ -166,10 +194,10 @@ export async function push(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {})
     const backupId = backupPhone(deps, s, c, txnId, 'pre-overwrite');
     step = 'upload';
     o.progress?.({ step, message: 'Writing the package to the phone' });
-    const up = await upload(deps, c, txnId, outgoing, format, s.work);
+    const up = await upload(deps, c, s, txnId, outgoing, format);
     step = 'pending';
     deps.journal.run(txnId, 'pending', () => {
-      deps.pairs.setPending(s.pair.id, { fingerprint: s.desktop.fingerprint, snapshot: outgoing, phonePath: up.phonePath, phoneDigest: s.phone.fingerprint.digest, pushedAt: Date.now(), txnId });
+      deps.pairs.setPending(s.pair.id, { fingerprint: s.desktop.fingerprint, snapshot: outgoing, phonePath: up.phonePath, phoneDigest: s.phone.fingerprint.digest, phoneFacts: s.phone.facts, pushedAt: Date.now(), txnId });
     });
     const { dir: d, file } = splitPath(up.phonePath);
     const message = `The desktop collection was written to the phone as ${up.phonePath} (${format} format). ${importTaps(file, d)}`;
@@ -185,7 +213,7 @@ export async function push(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {})
 }
 
 export async function merge(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {}): Promise<TxnResult> {
-  await using s = await readSides(deps, c);
+  await using s = await readSides(deps, c, { purpose: 'transaction' });
   const base = s.pair.base;
   if (!base) throw makeError(UsbSyncErrors.NO_BASE, { profile: c.target.profile });
   if (s.cls.state === 'in-step') throw makeError(UsbSyncErrors.NOTHING_TO_DO, { reason: 'the desktop and the phone hold the same collection' });
@@ -209,7 +237,6 @@ export async function merge(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {}
     const phoneBackup = backupPhone(deps, s, c, txnId, 'pre-merge');
     step = 'desktop-replace';
     o.progress?.({ step, message: 'Backing up and replacing the desktop collection with the merge' });
-    const pkg = s.phone.pkg;
     const rep = await deps.journal.runAsync(txnId, 'desktop-replace', async () => {
       const r = await replaceDesktopCollection(
         DESKTOP_IMPORT,
@@ -217,7 +244,7 @@ export async function merge(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {}
         {
           collectionPath: merged, describe: `the merge with ${c.phone.label} (${USB_MERGE} ${txnId})`, markImported: true,
           expectCollectionSha256: s.desktop.sha256,
-          media: pkg ? { mode: 'add', add: (to) => addPackageMedia(pkg, to) } : { mode: 'add', add: async () => ({ written: [], skipped: [] }) },
+          media: phoneMedia(c, s),
         },
         deps,
       );
@@ -227,11 +254,11 @@ export async function merge(deps: UsbSyncDeps, c: Connection, o: TxnOptions = {}
     });
     step = 'upload';
     o.progress?.({ step, message: 'Writing the merged collection to the phone' });
-    const up = await upload(deps, c, txnId, merged, format, s.work);
+    const up = await upload(deps, c, s, txnId, merged, format);
     step = 'pending';
     const mergedSide = readSide(merged);
     deps.journal.run(txnId, 'pending', () => {
-      deps.pairs.setPending(s.pair.id, { fingerprint: mergedSide.fingerprint, snapshot: merged, phonePath: up.phonePath, phoneDigest: s.phone.fingerprint.digest, pushedAt: Date.now(), txnId });
+      deps.pairs.setPending(s.pair.id, { fingerprint: mergedSide.fingerprint, snapshot: merged, phonePath: up.phonePath, phoneDigest: s.phone.fingerprint.digest, phoneFacts: s.phone.facts, pushedAt: Date.now(), txnId });
     });
     const { dir: d, file } = splitPath(up.phonePath);
     const message = `Merged: ${report.desktopReviews} reviews from this computer and ${report.phoneReviews} from the phone kept (${report.conflicts} conflicts settled as Anki's sync would). The desktop holds the merge (previous: backup ${rep.backupId}); the phone gets it as ${up.phonePath}. ${importTaps(file, d)}`;

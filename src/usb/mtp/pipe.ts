@@ -18,8 +18,11 @@ export interface MtpPipe {
   readonly label: string;
   readonly maxPacketSize: number;
   bulkOut(data: Uint8Array, timeoutMs: number): Promise<void>;
-  /** Reads one USB transfer of at most `maxLength` bytes (ends early on a short packet). */
-  bulkIn(maxLength: number, timeoutMs: number): Promise<Buffer>;
+  /**
+   * Reads one USB transfer of at most `maxLength` bytes (ends early on a short packet), into
+   * `into` when given (at least `maxLength` long; the result is a view of it), else a new buffer.
+   */
+  bulkIn(maxLength: number, timeoutMs: number, into?: Buffer): Promise<Buffer>;
   /** Class request to the interface, host to device. */
   controlOut(request: number, value: number, data: Buffer): Promise<void>;
   /** Class request to the interface, device to host. */

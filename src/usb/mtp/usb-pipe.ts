@@ -126,10 +126,11 @@ export function openUsbPipe(device: Device, opts: OpenPipeOptions): MtpPipe {
         }
       });
     },
-    bulkIn(maxLength, timeoutMs) {
+    bulkIn(maxLength, timeoutMs, into) {
       return new Promise((resolve, reject) => {
         try {
-          epIn.makeTransfer(timeoutMs, (err, buf, actual) => (err ? reject(pipeError(err, 'bulk IN')) : resolve(buf.subarray(0, actual)))).submit(Buffer.allocUnsafe(maxLength));
+          const target = into ? into.subarray(0, maxLength) : Buffer.allocUnsafe(maxLength);
+          epIn.makeTransfer(timeoutMs, (err, buf, actual) => (err ? reject(pipeError(err, 'bulk IN')) : resolve(buf.subarray(0, actual)))).submit(target);
         } catch (e) {
           reject(pipeError(e, 'bulk IN'));
         }

@@ -17,7 +17,9 @@ mkdirSync(rpcDir, { recursive: true });
 const watcher = new HotplugWatcher({ settleMs: Number(process.env.SETTLE_MS ?? 200) });
 watcher.on('phone', (ev) => {
   console.log(`EVENT ${JSON.stringify({ type: ev.type, key: ev.key, at: ev.at, usbEventAt: ev.usbEventAt, mode: ev.identity.mode, label: ev.identity.label,
-    serial: ev.info.serial, vid: ev.info.vendorId, pid: ev.info.productId, guidance: ev.identity.guidance, initial: ev.initial })}`);
+    serial: ev.info.serial, vid: ev.info.vendorId, pid: ev.info.productId, guidance: ev.identity.guidance, initial: ev.initial,
+    hasMtp: ev.identity.hasMtp, hasPtp: ev.identity.hasPtp, hasAdb: ev.identity.hasAdb,
+    interfaces: ev.info.interfaces.map((i) => ({ class: i.class, subclass: i.subclass, protocol: i.protocol, name: i.name, endpoints: i.endpoints.length })) })}`);
 });
 const status = await watcher.start();
 console.log(`READY ${JSON.stringify(status)}`);

@@ -16,6 +16,10 @@ export interface GuestEvent {
   readonly pid: number;
   readonly guidance: string | null;
   readonly initial: boolean;
+  readonly hasMtp: boolean;
+  readonly hasPtp: boolean;
+  readonly hasAdb: boolean;
+  readonly interfaces: ReadonlyArray<{ class: number; subclass: number; protocol: number; name: string | null; endpoints: number }>;
 }
 
 export interface GuestError {
@@ -40,11 +44,13 @@ export interface Driver {
   stop(): Promise<void>;
 }
 
-export async function startDriver(lab: Lab, env: Record<string, string> = {}): Promise<Driver> {
+/** `script`: another guest program speaking the same protocol (READY line, EVENT lines, rpc files). */
+export async function startDriver(lab: Lab, env: Record<string, string> = {}, script = 'test/lab/guest/driver.ts'): Promise<Driver> {
   const rpcDir = join(lab.xchg, 'rpc');
   mkdirSync(rpcDir, { recursive: true });
-  const proc = lab.background(lab.nodeCmd('test/lab/guest/driver.ts', [], { env, nodeFlags: ['--expose-gc'] }), { timeoutMs: 1_800_000 });
-  await proc.waitLine(/^READY /, { timeoutMs: 90_000 });
+  const proc = lab.background(lab.nodeCmd(script, [], { env, nodeFlags: ['--expose-gc'] }), { timeoutMs: 1_800_000 });
+  // node + tsx start in a guest whose CPUs are starved by a loaded host: minutes, not seconds
+  await proc.waitLine(/^READY /, { timeoutMs: 300_000 });
   let seq = 0;
   // Only lines that parse: the guest may be half-way through writing the last one.
   const eventLines = (): string[] =>
@@ -80,7 +86,7 @@ export async function startDriver(lab: Lab, env: Record<string, string> = {}): P
     events: (from = 0) => eventLines().slice(from).map((l) => JSON.parse(l.slice(6)) as GuestEvent),
     async waitEvent(match, opts = {}) {
       const t0 = performance.now();
-      const limit = opts.timeoutMs ?? 20_000;
+      const limit = opts.timeoutMs ?? 60_000;
       for (;;) {
         const lines = eventLines();
         for (let i = opts.from ?? 0; i < lines.length; i++) {

@@ -54,6 +54,11 @@ export class FakeMtpDevice implements MtpPipe {
   cancelRequests = 0;
   /** Largest single OUT transfer seen (checks the 512 KiB chunking). */
   maxOut = 0;
+  /** Every OUT transfer's size, in order. */
+  outSizes: number[] = [];
+  /** A locked phone: the session opens, GetStorageIDs lists nothing until unlock(). */
+  locked = false;
+  private interruptListener: ((d: Buffer) => void) | null = null;
   private nextHandle = 1;
   private outBuf = Buffer.alloc(0);
   private pendingCommand: { op: number; tid: number; params: number[] } | null = null;
@@ -82,6 +87,7 @@ export class FakeMtpDevice implements MtpPipe {
   async bulkOut(data: Uint8Array): Promise<void> {
     if (!this.connected) throw new PipeError('disconnected', 'no device');
     this.maxOut = Math.max(this.maxOut, data.length);
+    this.outSizes.push(data.length);
     this.move(data.length);
     this.outBuf = Buffer.concat([this.outBuf, Buffer.from(data)]);
     while (this.outBuf.length >= HEADER_SIZE) {
@@ -141,7 +147,7 @@ export class FakeMtpDevice implements MtpPipe {
         return this.respond(Rc.OK, tid, [], info, op);
       }
       case Op.GetStorageIDs:
-        return this.respond(Rc.OK, tid, [], u32s([0x10001]), op);
+        return this.respond(Rc.OK, tid, [], u32s(this.locked ? [] : [0x10001]), op);
       case Op.GetObjectHandles: {
         const parent = params[2] === 0xffffffff ? 0 : (params[2] ?? 0);
         return this.respond(Rc.OK, tid, [], u32s([...this.objects.values()].filter((o) => o.parent === parent).map((o) => o.handle)), op);
@@ -206,7 +212,11 @@ export class FakeMtpDevice implements MtpPipe {
     }
   }
 
-  async bulkIn(maxLength: number): Promise<Buffer> {
+  /** The largest IN transfer asked for (checks the read sizes). */
+  maxIn = 0;
+
+  async bulkIn(maxLength: number, _timeoutMs?: number, into?: Buffer): Promise<Buffer> {
+    this.maxIn = Math.max(this.maxIn, maxLength);
     if (this.faults.nextInError) {
       const kind = this.faults.nextInError;
       this.faults.nextInError = undefined;
@@ -221,6 +231,10 @@ export class FakeMtpDevice implements MtpPipe {
     this.move(n);
     if (n === head.length) this.inQueue.shift();
     else this.inQueue[0] = head.subarray(n);
+    if (into) {
+      out.copy(into, 0);
+      return into.subarray(0, n);
+    }
     return Buffer.from(out);
   }
 
@@ -242,8 +256,17 @@ export class FakeMtpDevice implements MtpPipe {
 
   async clearHalt(): Promise<void> {}
 
-  listenInterrupt(): () => Promise<void> {
-    return async () => undefined;
+  listenInterrupt(onData: (d: Buffer) => void): () => Promise<void> {
+    this.interruptListener = onData;
+    return async () => {
+      this.interruptListener = null;
+    };
+  }
+
+  /** The user unlocks the phone: its storage appears; with `event`, a StoreAdded event is sent. */
+  unlock(event = true): void {
+    this.locked = false;
+    if (event) this.interruptListener?.(container(ContainerType.EVENT, 0x4004, 0, Buffer.from(u32s([0x10001]).subarray(4))));
   }
 
   isConnected(): boolean {
