@@ -3,4 +3,4 @@ export { writeColpkg, type WriteColpkgArgs, type WriteColpkgResult } from './wri
 export { summarizeOpenedPackage, type PackageSummary } from './package-summary.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export { isNormalizedMediaName, mediaNameProblem } from './media-name.js';
-export type { ExtractMediaOptions, MediaEntryInfo, OpenedPackage, OpenPackageOptions, PackageFormat, PackageLimits, Progress } from './types.js';
+export type { ExtractedMedia, ExtractMediaOptions, MediaEntryInfo, OpenedPackage, OpenPackageOptions, PackageFormat, PackageLimits, Progress } from './types.js';

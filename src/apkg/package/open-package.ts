@@ -31,7 +31,16 @@ export async function openPackage(file: string, opts: OpenPackageOptions = {}): 
     throw asIoError(e, opts.tmpDir ?? 'the temporary folder', 'create a folder in');
   });
   try {
-    return kind === 'zip' ? await openZipPackage(file, dir, limits) : await openBareCollection(file, dir);
+    if (kind === 'zip') return await openZipPackage(file, dir, limits, opts.media);
+    const bare = await openBareCollection(file, dir);
+    if (!opts.media) return bare;
+    try {
+      const extracted = await bare.extractMedia(opts.media.to, opts.media);
+      return { ...bare, extracted };
+    } catch (e) {
+      await bare.dispose();
+      throw e;
+    }
   } catch (e) {
     await dir.remove();
     throw asIoError(e, file, 'unpack');

@@ -14,6 +14,9 @@ export function validateExtractedCollection(file: string, shownAs: string, check
   try {
     const db = openCollectionDb(file, { untrusted: true, readonly: true });
     try {
+      // Anki's own connections use a 40 MB page cache; the full integrity check of a large
+      // collection reads every page, and runs markedly faster with it than with the default 2 MB.
+      db.pragma('cache_size = -40960');
       return validateCollection(db, { check }).ver;
     } finally {
       db.close();

@@ -4,7 +4,9 @@
  * meta, the collection (latest: zstd `collection.anki21b`; legacy: deflated `collection.anki21`),
  * the dummy `collection.anki2`, media `0..n` (latest: each its own zstd stream), and the media
  * map. The package is written under a temporary name, fsynced and renamed: a reader sees the
- * old file or the new one. Media are streamed one file at a time: memory does not grow with them.
+ * old file or the new one. Small media files are read, hashed and compressed by media workers
+ * (media-pool.ts) a bounded number ahead of the writer, large ones stream through this thread:
+ * memory does not grow with the media.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -23,6 +25,8 @@ import type { Progress } from './types.js';
 import { syncDir, temporaryNameFor } from './write-file.js';
 import { ZipWriter } from './zip-writer.js';
 import { ZstdEncoder, zstdCompressSmall } from './zstd.js';
+import type { PackJob, PackResult } from './media-jobs.js';
+import { mediaWorkersFor, openMediaRunner, type MediaRunner } from './media-pool.js';
 
 export interface WriteColpkgArgs {
   collectionPath: string;
@@ -40,12 +44,19 @@ export interface WriteColpkgArgs {
   onProgress?(p: Progress): void;
   /** Parent of the private work folder (default: the OS temp folder). */
   tmpDir?: string;
+  /** Worker threads for media (default: one per core, none for less than 32 MB of media). */
+  mediaWorkers?: number;
+  /** Compute the package's sha256 as it is written (default true; Anki's exporter computes none). */
+  sha256?: boolean;
 }
 
 export interface WriteColpkgResult {
   bytes: number;
+  /** The package's sha256 (hex); '' when `sha256: false` was asked for. */
   sha256: string;
   media: number;
+  /** Worker threads that packed the media (0: the calling thread). */
+  mediaWorkers: number;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -58,18 +69,26 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
   const work = await makePrivateDir(a.tmpDir);
   const tmpOut = temporaryNameFor(a.out);
   let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let runner: MediaRunner | undefined;
   try {
     const source = await prepareSourceCollection(a.collectionPath, latest ? 18 : 11, work.path);
     const media = a.mediaDir ? (await listMedia(a.mediaDir)).filter((m) => a.mediaFilter?.(m.name, m.size) ?? true) : [];
+    const smallBytes = media.reduce((n, m) => n + (m.size <= SMALL_FILE ? m.size : 0), 0);
+    runner = openMediaRunner({ workers: mediaWorkersFor(smallBytes, a.mediaWorkers) });
 
     try {
       fh = await open(tmpOut, 'wx+', 0o644); // + : the writer re-reads large entries to hash them
     } catch (e) {
       throw makeError(GeneralErrors.IO, { operation: 'create', path: tmpOut, reason: (e as Error).message }, e);
     }
-    const zip = new ZipWriter(fh);
+    const zip = new ZipWriter(fh, new Date(), { sha256: a.sha256 ?? true });
     const encoder = new ZstdEncoder(ZSTD_LEVEL);
     const total = media.length + 1;
+    // Small media files are read, hashed, compressed and CRC-32'd by the runner (worker threads
+    // for a big folder), a bounded number ahead of the zip writer; they start now, while the
+    // collection is compressed.
+    const packer = new MediaPacker(runner, media, a.mediaDir ?? '', latest ? ZSTD_LEVEL : null);
+    packer.fill();
     a.onProgress?.({ phase: 'collection', done: 0, total });
     await zip.addEntry('meta', encodeMeta(latest ? 3 : 2));
     if (latest) {
@@ -83,34 +102,18 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     a.onProgress?.({ phase: 'media', done: 1, total });
 
     const entries: Array<{ name: string; size: number; sha1: Buffer }> = [];
-    // Small files (most media) are read whole, one file ahead, so that reading the next file
-    // overlaps hashing and compressing this one; large files stream.
-    const mediaDir = a.mediaDir as string;
-    // Two read buffers, used in turn: file i+1 is read while file i is hashed, compressed and
-    // copied into the zip writer's own buffers (addEntry returns only after that copy).
-    const readBuffers: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
-    // A read-ahead never rejects on its own (that would be an unhandled rejection if the loop
-    // stopped first); its failure is rethrown when it is used.
-    const readAhead = (i: number): Promise<{ data: Buffer | null } | { error: unknown }> => {
-      const m = media[i];
-      if (!m || m.size > SMALL_FILE) return Promise.resolve({ data: null });
-      return readSmallFile(path.join(mediaDir, m.name), m.size, readBuffers, i % 2).then((data) => ({ data }), (error: unknown) => ({ error }));
-    };
-    let pending = readAhead(0);
     for (const [i, m] of media.entries()) {
-      const got = await pending;
-      pending = readAhead(i + 1);
-      if ('error' in got) throw got.error;
-      const whole = got.data;
-      if (whole) {
-        const sha1 = createHash('sha1').update(whole).digest();
-        await zip.addEntry(String(i), latest ? encoder.compressToScratch(whole) : whole);
-        entries.push({ name: m.name, size: whole.length, sha1 });
+      const packed = await packer.take(i);
+      if (packed) {
+        // The worker's buffer goes out as it is; it returns to the workers once written.
+        await zip.addStored(String(i), Buffer.from(packed.data, 0, packed.length), packed.crc32, () => packer.recycle(packed.data));
+        entries.push({ name: m.name, size: packed.size, sha1: Buffer.from(packed.sha1, 'hex') });
       } else {
+        // A large file streams through this thread (the runner keeps packing the next ones).
         const hash = createHash('sha1');
         let size = 0;
         const hashed = async function* (): AsyncGenerator<Buffer> {
-          for await (const chunk of readFile(path.join(mediaDir, m.name))) {
+          for await (const chunk of readFile(path.join(a.mediaDir as string, m.name))) {
             hash.update(chunk);
             size += chunk.length;
             yield chunk;
@@ -131,7 +134,7 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     await rename(tmpOut, a.out);
     await syncDir(path.dirname(a.out));
     a.onProgress?.({ phase: 'done', done: total, total });
-    return { bytes, sha256, media: entries.length };
+    return { bytes, sha256, media: entries.length, mediaWorkers: runner.workers };
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmpOut).catch(() => undefined);
@@ -140,42 +143,70 @@ export async function writeColpkg(a: WriteColpkgArgs): Promise<WriteColpkgResult
     if (err.code === 'ENOSPC') throw makeError(GeneralErrors.DISK_FULL, { path: a.out }, e);
     throw makeError(GeneralErrors.IO, { operation: 'write', path: a.out, reason: err.message ?? String(e) }, e);
   } finally {
+    await runner?.close();
     await work.remove();
   }
 }
 
-/** Media files up to this size are read whole (memory: two of them at a time). */
-const SMALL_FILE = 8 * 2 ** 20;
+/** Bytes of small media files packed ahead of the zip writer (input; output is about the same). */
+const AHEAD_BYTES = 32 * 2 ** 20;
+
+type Settled<T> = { value: T } | { error: unknown };
 
 /**
- * A whole small file in one read, sized as it was listed (one byte more, to notice growth; a
- * file that changed since is read to its end, whatever its size now).
+ * Packs the small media files (≤ SMALL_FILE) in order, up to AHEAD_BYTES and a few jobs per
+ * worker ahead of the writer; large files are left to the caller (take() gives undefined).
+ * Output buffers the writer is done with go back to the workers.
  */
-async function readSmallFile(file: string, listedSize: number, pool: Buffer[], slot: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    let buf = pool[slot] as Buffer;
-    if (buf.length < listedSize + 1) {
-      buf = Buffer.allocUnsafe(Math.max(listedSize + 1, 64 * 1024));
-      pool[slot] = buf;
+class MediaPacker {
+  private readonly results = new Map<number, Promise<Settled<PackResult>>>();
+  private next = 0;
+  private aheadBytes = 0;
+  private readonly spares: ArrayBuffer[] = [];
+  private readonly maxJobs: number;
+
+  constructor(
+    private readonly runner: MediaRunner,
+    private readonly media: ReadonlyArray<{ name: string; size: number }>,
+    private readonly dir: string,
+    private readonly zstdLevel: number | null,
+  ) {
+    this.maxJobs = 4 * Math.max(1, runner.workers);
+  }
+
+  fill(): void {
+    while (this.next < this.media.length && this.results.size < this.maxJobs && this.aheadBytes < AHEAD_BYTES) {
+      const i = this.next++;
+      const m = this.media[i] as { name: string; size: number };
+      if (m.size > SMALL_FILE) continue;
+      const spare = this.spares.pop();
+      const job: PackJob = { kind: 'pack', file: path.join(this.dir, m.name), listedSize: m.size, zstdLevel: this.zstdLevel, spare };
+      this.aheadBytes += m.size;
+      // Settled at once, so that a failure is never an unhandled rejection while it waits its turn.
+      this.results.set(i, this.runner.run(job, spare ? [spare] : []).then((value) => ({ value }), (error: unknown) => ({ error })));
     }
-    let got = 0;
-    for (;;) {
-      if (got === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, got);
-        buf = bigger;
-        pool[slot] = buf;
-      }
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    await fh.close();
+  }
+
+  /** File i packed, or undefined for a large file (the caller streams it). */
+  async take(i: number): Promise<PackResult | undefined> {
+    this.fill();
+    const p = this.results.get(i);
+    if (!p) return undefined;
+    const got = await p;
+    this.results.delete(i);
+    this.aheadBytes -= (this.media[i] as { size: number }).size;
+    this.fill();
+    if ('error' in got) throw got.error;
+    return got.value;
+  }
+
+  recycle(buf: ArrayBuffer): void {
+    if (this.spares.length < this.maxJobs) this.spares.push(buf);
   }
 }
+
+/** Media files up to this size are packed whole, by the media runner (memory: AHEAD_BYTES of them). */
+const SMALL_FILE = 8 * 2 ** 20;
 
 async function* readFile(file: string): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) yield chunk as Buffer;

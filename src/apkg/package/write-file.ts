@@ -14,6 +14,8 @@ export interface WriteFileOptions {
    * temp folder skip it (they are worthless after a crash); batches may sync once at the end.
    */
   durable?: boolean;
+  /** With durable: also fsync the folder after the rename (default true; false when the caller syncs it once for a batch). */
+  syncDir?: boolean;
 }
 
 /** Writes chunks to `file` atomically; returns the byte count. */
@@ -41,7 +43,7 @@ export async function writeFileAtomic(file: string, chunks: AsyncIterable<Buffer
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
-  if (durable) await syncDir(path.dirname(file));
+  if (durable && (opts.syncDir ?? true)) await syncDir(path.dirname(file));
   return bytes;
 }
 

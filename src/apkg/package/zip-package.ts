@@ -9,20 +9,25 @@ import { Readable } from 'node:stream';
 import { makeError } from '../../errors/define.js';
 import { PackageErrors } from '../../errors/codes/package.js';
 import { decodedEntry, decodedLimit, decodedSmallEntry, SMALL_ENTRY, verifiedMedia } from './entry-stream.js';
-import { extractMediaFiles } from './extract-media.js';
+import { extractMediaFiles, type UnpackSource } from './extract-media.js';
 import type { PackageLimits } from './limits.js';
 import { type MediaEntryInfo, parseLegacyMediaMap, parseMediaEntries } from './media-map.js';
 import { collectionEntryName, decodeMetaVersion, isKnownVersion, type KnownPackageVersion } from './meta.js';
 import { packageKindFromName } from './package-kind.js';
 import type { PrivateDir } from './private-dir.js';
-import type { OpenedPackage, PackageFormat } from './types.js';
+import type { ExtractedMedia, ExtractMediaOptions, OpenedPackage, PackageFormat } from './types.js';
 import { markRollbackJournal, validateExtractedCollection } from './validate.js';
 import { writeFileAtomic } from './write-file.js';
 import { ZipReader } from './zip-reader.js';
 
 const FORMAT_OF: Record<KnownPackageVersion, PackageFormat> = { 1: 'legacy1', 2: 'legacy2', 3: 'latest' };
 
-export async function openZipPackage(file: string, dir: PrivateDir, limits: PackageLimits): Promise<OpenedPackage> {
+export async function openZipPackage(
+  file: string,
+  dir: PrivateDir,
+  limits: PackageLimits,
+  mediaTo?: ExtractMediaOptions & { to: string },
+): Promise<OpenedPackage> {
   const zip = await ZipReader.open(file, limits);
   try {
     const version = await readVersion(zip, limits);
@@ -32,18 +37,6 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
     if (!colEntry) throw makeError(PackageErrors.MISSING_COLLECTION, { path: file, entry: colName });
 
     const media = await readMediaList(zip, version, limits);
-
-    const collectionPath = path.join(dir.path, 'collection.anki2');
-    const colLimit = zstd ? decodedLimit(colEntry, limits.maxCollectionBytes, limits) : limits.maxCollectionBytes;
-    await writeFileAtomic(
-      collectionPath,
-      decodedEntry(zip, colEntry, zstd, colLimit, () =>
-        makeError(PackageErrors.ZIP_BOMB, { path: file, reason: `the collection decompresses to more than ${colLimit} bytes` }),
-      ),
-      { durable: false },
-    );
-    await markRollbackJournal(collectionPath);
-    validateExtractedCollection(collectionPath, `${file} (${colName})`);
 
     const tooBig = (entry: MediaEntryInfo) => () => makeError(PackageErrors.MEDIA_MISMATCH, { path: file, name: entry.name, what: 'size' });
     const openMediaData = (entry: MediaEntryInfo): AsyncGenerator<Buffer> => {
@@ -57,6 +50,50 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       return verifiedMedia(data, file, entry.name, entry.size, entry.sha1);
     };
 
+    // Small entries are unpacked whole by a media job (possibly in a worker thread, reading
+    // through the package's descriptor, which stays open until dispose()).
+    const smallMediaJob = (entry: MediaEntryInfo): UnpackSource | undefined => {
+      const zipEntry = zip.get(entry.index);
+      if (!zipEntry || zipEntry.compressedSize > SMALL_ENTRY || entry.size > SMALL_ENTRY || zipEntry.uncompressedSize > SMALL_ENTRY) return undefined;
+      return { fd: zip.fd, fileSize: zip.size, zipPath: file, entry: zip.location(zipEntry), zstd, name: entry.name, size: entry.size, sha1: entry.sha1 };
+    };
+
+    // With `media`: the media are written (under temporary names) while the collection is
+    // unpacked and checked, and get their names only once it passed (extract-media.ts).
+    let staged: Promise<ExtractedMedia> | undefined;
+    let openGate = (): void => undefined;
+    let failGate = (_e: unknown): void => undefined;
+    if (mediaTo) {
+      const gate = new Promise<void>((resolve, reject) => {
+        openGate = resolve;
+        failGate = reject;
+      });
+      gate.catch(() => undefined); // extractMediaFiles handles it; this only keeps it from being "unhandled"
+      staged = extractMediaFiles(media, openMediaData, mediaTo.to, mediaTo, smallMediaJob, gate);
+      staged.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    }
+
+    const collectionPath = path.join(dir.path, 'collection.anki2');
+    try {
+      const colLimit = zstd ? decodedLimit(colEntry, limits.maxCollectionBytes, limits) : limits.maxCollectionBytes;
+      await writeFileAtomic(
+        collectionPath,
+        decodedEntry(zip, colEntry, zstd, colLimit, () =>
+          makeError(PackageErrors.ZIP_BOMB, { path: file, reason: `the collection decompresses to more than ${colLimit} bytes` }),
+        ),
+        { durable: false },
+      );
+      await markRollbackJournal(collectionPath);
+      validateExtractedCollection(collectionPath, `${file} (${colName})`);
+    } catch (e) {
+      failGate(e);
+      // Nothing reads the package or writes media any more before it is closed.
+      await staged?.catch(() => undefined);
+      throw e;
+    }
+    openGate();
+    const extracted = staged ? await staged : undefined;
+
     let disposed = false;
     const dispose = async (): Promise<void> => {
       if (disposed) return;
@@ -65,13 +102,14 @@ export async function openZipPackage(file: string, dir: PrivateDir, limits: Pack
       await dir.remove();
     };
     return {
+      extracted,
       format: FORMAT_OF[version],
       fileKind: packageKindFromName(file),
       version,
       collectionPath,
       media,
       openMedia: async (entry) => Readable.from(openMediaData(entry), { objectMode: false }),
-      extractMedia: (toDir, opts) => extractMediaFiles(media, openMediaData, toDir, opts),
+      extractMedia: (toDir, opts) => extractMediaFiles(media, openMediaData, toDir, opts, smallMediaJob),
       dispose,
       [Symbol.asyncDispose]: dispose,
     };

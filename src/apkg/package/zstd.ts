@@ -12,6 +12,8 @@ const binding = require('zstd-napi/binding') as typeof ZstdBinding;
 
 const D_OUT = binding.dStreamOutSize();
 const C_OUT = binding.cStreamOutSize();
+/** Room to give ZstdEncoder.end() per call. */
+export const ZSTD_END_ROOM = C_OUT;
 const EMPTY = Buffer.alloc(0);
 
 export class ZstdLimitError extends Error {}
@@ -94,12 +96,34 @@ export class ZstdEncoder {
    * call (for callers that copy it at once — no allocation per file).
    */
   compressToScratch(data: Buffer): Buffer {
-    this.cctx.reset(binding.ResetDirective.sessionOnly);
-    this.setWorkers(0);
     const bound = binding.compressBound(data.length);
     if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafe(bound);
-    const n = this.cctx.compress2(this.scratch, data);
-    return this.scratch.subarray(0, n);
+    return this.scratch.subarray(0, this.compressInto(this.scratch, data));
+  }
+
+  /** One frame for a whole buffer into `dst` (at least zstdCompressBound(data.length) long); returns its length. */
+  compressInto(dst: Buffer, data: Buffer): number {
+    this.cctx.reset(binding.ResetDirective.sessionOnly);
+    this.setWorkers(0);
+    return this.cctx.compress2(dst, data);
+  }
+
+  /** Starts a frame to be fed with push() and finished with end() (single-threaded). */
+  begin(): void {
+    this.cctx.reset(binding.ResetDirective.sessionOnly);
+    this.setWorkers(0);
+  }
+
+  /** Compresses (part of) `src` into `dst`; returns the bytes written and consumed. */
+  push(dst: Buffer, src: Buffer): { written: number; consumed: number } {
+    const [, written, consumed] = this.cctx.compressStream2(dst, src, binding.EndDirective.continue);
+    return { written, consumed };
+  }
+
+  /** Flushes the frame's end into `dst` (at least ZSTD_END_ROOM bytes); `more`: call again. */
+  end(dst: Buffer): { written: number; more: boolean } {
+    const [remaining, written] = this.cctx.compressStream2(dst, EMPTY, binding.EndDirective.end);
+    return { written, more: remaining !== 0 };
   }
 
   private setWorkers(workers: number): void {
@@ -148,13 +172,14 @@ export function zstdCompressWith(encoder: ZstdEncoder, data: Buffer): Buffer {
 /**
  * Decodes a whole buffer that must decode to exactly `size` bytes: the output buffer has room for
  * `size` bytes only, so a bomb fails inside zstd (ZstdLimitError) instead of filling memory.
+ * `into` (at least size + 1 bytes) and `dctx` may be reused from call to call.
  */
-export function zstdDecompressExact(data: Buffer, size: number): Buffer {
-  const dctx = new binding.DCtx();
-  const out = Buffer.allocUnsafe(size + 1);
+export function zstdDecompressExact(data: Buffer, size: number, into?: Buffer, dctx?: InstanceType<typeof binding.DCtx>): Buffer {
+  const ctx = dctx ?? new binding.DCtx();
+  const out = into && into.length >= size + 1 ? into.subarray(0, size + 1) : Buffer.allocUnsafe(size + 1);
   let n: number;
   try {
-    n = dctx.decompress(out, data);
+    n = ctx.decompress(out, data);
   } catch (e) {
     const msg = (e as Error).message;
     if (/too small|dstSize/i.test(msg)) throw new ZstdLimitError(`more than ${size} bytes`);
@@ -164,9 +189,19 @@ export function zstdDecompressExact(data: Buffer, size: number): Buffer {
   return out.subarray(0, n);
 }
 
+/** A decoder context to reuse across zstdDecompressExact calls (one per thread). */
+export function newZstdDecoder(): InstanceType<typeof binding.DCtx> {
+  return new binding.DCtx();
+}
+
 /** Encodes a stream as one zstd frame (fresh context). */
 export function zstdEncode(source: AsyncIterable<Buffer>, opts: { level: number; workers?: number }): AsyncGenerator<Buffer> {
   return new ZstdEncoder(opts.level).encode(source, opts.workers ?? 0);
+}
+
+/** Most bytes one frame of `size` input bytes can take. */
+export function zstdCompressBound(size: number): number {
+  return binding.compressBound(size);
 }
 
 /** One-shot helpers for small in-memory data (media map). */

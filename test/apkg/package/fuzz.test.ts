@@ -16,6 +16,8 @@ import { seededRandom as rng } from '../../support/seeded-random.js';
 const CASES = 1000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const CASE_TIMEOUT_MS = 10_000;
+/** Every n-th case is also extracted by a media worker thread (a worker costs ~0.3 s to start under tsx). */
+const WORKER_EVERY = 25;
 const F = new URL('../../fixtures/real/', import.meta.url).pathname;
 // Small limits so that "inflated" entries of a few MB count as bombs without costing time.
 const LIMITS = { maxCollectionBytes: 4 << 20, maxMediaFileBytes: 2 << 20, maxTotalBytes: 8 << 20, ratioFloorBytes: 512 << 10, maxRatio: 200, maxEntries: 64 };
@@ -135,13 +137,13 @@ async function mutate(seed: Seed, r: () => number, file: string): Promise<string
   }
 }
 
-async function runCase(file: string, caseDir: string): Promise<'opened' | string> {
+async function runCase(file: string, caseDir: string, mediaWorkers = 0): Promise<'opened' | string> {
   const tmp = path.join(caseDir, 'tmp');
   mkdirSync(tmp);
   const pkg = await openPackage(file, { tmpDir: tmp, limits: LIMITS });
   try {
     summarizeOpenedPackage(file, pkg);
-    await pkg.extractMedia(path.join(caseDir, 'media'), { skipExistingSameContent: true, durable: false });
+    await pkg.extractMedia(path.join(caseDir, 'media'), { skipExistingSameContent: true, durable: false, mediaWorkers });
   } finally {
     await pkg.dispose();
   }
@@ -160,17 +162,30 @@ describe('fuzz', () => {
       const file = path.join(caseDir, 'in.apkg');
       const what = await mutate(seed, r, file);
       const label = `case ${i} (FUZZ_SEED=${SEED}, ${seed.name}, ${what})`;
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        runCase(file, caseDir).catch((e: unknown) => {
-          if (!(e instanceof AnkibridgeError)) throw new Error(`${label}: not an AnkibridgeError: ${(e as Error)?.stack ?? String(e)}`);
-          if (!findError(e.code)) throw new Error(`${label}: uncatalogued code ${e.code}`);
-          return e.code;
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`${label}: hung for ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const run = async (dir: string, mediaWorkers: number): Promise<string> => {
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([
+          runCase(file, dir, mediaWorkers).catch((e: unknown) => {
+            if (!(e instanceof AnkibridgeError)) throw new Error(`${label}: not an AnkibridgeError: ${(e as Error)?.stack ?? String(e)}`);
+            if (!findError(e.code)) throw new Error(`${label}: uncatalogued code ${e.code}`);
+            return e.code;
+          }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`${label}: hung for ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS);
+          }),
+        ]).finally(() => clearTimeout(timer));
+      };
+      const outcome = await run(caseDir, 0);
+      // Every few cases, the media also go through a worker thread: the same outcome, nothing left over.
+      if (i % WORKER_EVERY === 0) {
+        const workerDir = path.join(caseDir, 'via-worker');
+        mkdirSync(workerDir);
+        expect(await run(workerDir, 1), `${label}, media in a worker`).toBe(outcome);
+        expect(readdirSync(path.join(workerDir, 'tmp')), label).toEqual([]);
+        const wm = readdirSync(workerDir).includes('media') ? readdirSync(path.join(workerDir, 'media')) : [];
+        expect(wm.filter((f) => f.includes('.tmp-')), label).toEqual([]);
+        rmSync(workerDir, { recursive: true, force: true });
+      }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       // Nothing outside the case's own folders: the temp folder is empty again, nothing appeared
       // beside the input, and media (if any) are only whole files.

@@ -42,30 +42,62 @@ function zstdMap(list: Array<{ name: string; size: number; sha1: Buffer }>): Buf
 
 const sha1 = (b: Buffer | string): Buffer => createHash('sha1').update(b).digest();
 
-/** Writes the package, opens it (and extracts media), and returns the error code it fails with. */
+/**
+ * Writes the package, opens it (and extracts media), and returns the error code it fails with.
+ * A package that opens has its media extracted twice — on this thread and by a media worker
+ * thread — and both must fail the same way (errors cross the thread boundary intact).
+ */
 async function failureOf(pkg: RawEntry[] | Buffer, opts: OpenPackageOptions = {}): Promise<string> {
   const caseDir = path.join(root, `case-${n++}`);
   const tmp = path.join(caseDir, 'tmp');
-  const out = path.join(caseDir, 'media-out');
   mkdirSync(tmp, { recursive: true });
   const file = path.join(caseDir, 'in.apkg');
   if (Buffer.isBuffer(pkg)) writeFileSync(file, pkg);
   else await zipAll(file, pkg);
-  let error: unknown;
-  try {
-    const opened = await openPackage(file, { ...opts, tmpDir: tmp });
+  const attempt = async (out: string, mediaWorkers: number): Promise<{ opened: boolean; error: unknown }> => {
+    let opened = false;
     try {
-      await opened.extractMedia(out);
-    } finally {
-      await opened.dispose();
+      const p = await openPackage(file, { ...opts, tmpDir: tmp });
+      opened = true;
+      try {
+        await p.extractMedia(out, { mediaWorkers });
+      } finally {
+        await p.dispose();
+      }
+    } catch (e) {
+      return { opened, error: e };
     }
-  } catch (e) {
-    error = e;
+    return { opened, error: undefined };
+  };
+  const inline = await attempt(path.join(caseDir, 'media-out'), 0);
+  const outs = ['media-out'];
+  if (inline.opened) {
+    const viaWorker = await attempt(path.join(caseDir, 'media-out-worker'), 1);
+    outs.push('media-out-worker');
+    expect((viaWorker.error as AnkibridgeError | undefined)?.code, 'the same failure in a media worker').toBe((inline.error as AnkibridgeError | undefined)?.code);
   }
+  // openPackage's `media` option (media written while the collection is checked): the same
+  // failure, and for a package refused before its media, not even a media folder is left.
+  let together: unknown;
+  const togetherOut = path.join(caseDir, 'media-out-together', 'media');
+  try {
+    const p = await openPackage(file, { ...opts, tmpDir: tmp, media: { to: togetherOut } });
+    await p.dispose();
+  } catch (e) {
+    together = e;
+  }
+  expect((together as AnkibridgeError | undefined)?.code, 'the same failure with media extracted alongside').toBe((inline.error as AnkibridgeError | undefined)?.code);
+  if (!inline.opened) expect(readdirSync(path.join(caseDir)).includes('media-out-together'), 'nothing written for a package refused before its media').toBe(false);
+  else outs.push('media-out-together');
+  if (readdirSync(caseDir).includes('media-out-together')) {
+    for (const f of readdirSync(togetherOut)) expect(f).not.toMatch(/\.tmp-/);
+  }
+  const error = inline.error;
   expect(readdirSync(tmp)).toEqual([]);
-  expect(readdirSync(caseDir).sort()).toEqual(['in.apkg', ...(readdirSync(caseDir).includes('media-out') ? ['media-out'] : []), 'tmp'].sort());
+  const present = readdirSync(caseDir);
+  expect(present.sort()).toEqual(['in.apkg', ...outs.filter((o) => present.includes(o)), 'tmp'].sort());
   // Media that fail verification are never left behind, not even as temporary files.
-  for (const f of readdirSync(caseDir).includes('media-out') ? readdirSync(out) : []) expect(f).not.toMatch(/\.tmp-/);
+  for (const o of outs.filter((d) => present.includes(d) && d !== 'media-out-together')) for (const f of readdirSync(path.join(caseDir, o))) expect(f).not.toMatch(/\.tmp-/);
   expect(error, 'expected the package to be refused').toBeInstanceOf(AnkibridgeError);
   const code = (error as AnkibridgeError).code;
   expect(findError(code), code).toBeDefined();
