@@ -55,6 +55,14 @@ beforeAll(async () => {
       await gadget.unplug();
       await driver.waitEvent((e) => e.type === 'left' && e.serial === 'GADGET01', { from, timeoutMs: 120_000 });
     },
+    // the guest unbinds the gadget itself at the cut point: exact, with no round trip to the host
+    cutHow: () => ({ udc: '/sys/kernel/config/usb_gadget/ankiphone/UDC' }),
+    async afterCut(_run, _attempt, o) {
+      // unbinds if the guest did not (the operation ended first), and restarts the phone's MTP
+      // responder as Android does for every connection (guest/gadget-phone.sh)
+      await gadget.unplug();
+      await driver.waitEvent((e) => e.type === 'left' && e.serial === 'GADGET01', { from: o.mark, timeoutMs: 120_000 });
+    },
     async sha(_run, path) {
       const out = (await lab.run(`f=${STORE}/${path}; if [ -f "$f" ]; then sha256sum "$f" | cut -d' ' -f1; else echo absent; fi`)).trim();
       return out === 'absent' ? null : out;

@@ -6,7 +6,7 @@
  * next plug-in is seen.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startLab, type Lab } from './harness/lab.js';
@@ -52,6 +52,13 @@ beforeAll(async () => {
       await plugAndOpen(lab, driver, dir(run), `${run}${attempt}`);
     },
     unplug: (run, attempt) => unplugAndWait(lab, driver, `${run}${attempt}`),
+    // the guest stops at the cut point; the host pulls the phone over QMP, then lets it go on
+    cutHow: (tag) => ({ doneFile: join(lab.xchg, `cut-${tag}.done`) }),
+    async afterCut(run, attempt, o) {
+      await lab.unplug(`${run}${attempt}`);
+      if (o.cutSeen && 'doneFile' in o.how) writeFileSync(o.how.doneFile, '');
+      await driver.waitEvent((e) => e.type === 'left' && e.serial === `${run}${attempt}`.toUpperCase(), { from: o.mark, timeoutMs: 120_000 });
+    },
     async sha(run, path) {
       const p = join(dir(run), path);
       return existsSync(p) ? sha256(readFileSync(p)) : null;

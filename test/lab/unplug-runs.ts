@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { CallResult, Driver } from './harness/driver.js';
 import { seeded } from './support.js';
+import type { CutPoint } from './guest/progress-transport.js';
 
 export interface LabPhone {
   readonly name: string;
@@ -21,6 +22,14 @@ export interface LabPhone {
   plug(run: string, attempt: string): Promise<void>;
   /** Pulls it out and waits until the watcher says it left. */
   unplug(run: string, attempt: string): Promise<void>;
+  /** How the guest cuts at the chosen point (guest/progress-transport.ts): itself, or by asking the host. */
+  cutHow(tag: string): CutPoint['how'];
+  /**
+   * After the operation reached its cut point (`cutSeen`) or ended first: make sure the phone is
+   * out (pull it if the guest did not, and let a paused guest go on) and wait until the watcher
+   * reports it left (events from `mark` on).
+   */
+  afterCut(run: string, attempt: string, o: { cutSeen: boolean; mark: number; how: CutPoint['how'] }): Promise<void>;
   /** SHA-256 of a file in run `run`'s phone storage, null when absent. */
   sha(run: string, path: string): Promise<string | null>;
   names(run: string, folder: string): Promise<string[]>;
@@ -30,26 +39,26 @@ export const sha256 = (b: Buffer): string => createHash('sha256').update(b).dige
 
 type Target = { kind: 'bytes'; bytes: number } | { kind: 'step'; step: string };
 
-/** Starts `op`, waits until the guest reports `target` (or the op ends), pulls the phone. */
+/** Runs `op` with the phone pulled exactly at `target` (bytes moved, or before a step). */
 async function interruptAt<T>(driver: Driver, phone: LabPhone, run: string, attempt: string, op: string, args: Record<string, unknown>, target: Target): Promise<{ r: CallResult<T>; finishedFirst: boolean }> {
   const tag = `${run}-${attempt}`;
   const from = driver.proc.lineCount();
+  const mark = driver.mark();
+  const how = phone.cutHow(tag);
+  const cut: CutPoint = { ...(target.kind === 'bytes' ? { bytes: target.bytes } : { step: target.step }), how };
   let done = false;
-  const call = driver.call<T>(op, { ...args, progress: tag, every: 128 * 1024 }, 600_000).finally(() => (done = true));
-  const reached = (line: string): boolean => {
-    if (target.kind === 'step') return line === `STEP ${tag} ${target.step}`;
-    const m = new RegExp(`^PROGRESS ${tag} (\\d+)$`).exec(line);
-    return m !== null && Number(m[1]) >= target.bytes;
-  };
+  const call = driver.call<T>(op, { ...args, progress: tag, every: 128 * 1024, cut }, 600_000).finally(() => (done = true));
+  let cutSeen = false;
   for (;;) {
+    if (driver.proc.output().split('\n').slice(from).includes(`CUT ${tag}`)) {
+      cutSeen = true;
+      break;
+    }
     if (done) break;
-    const lines = driver.proc.output().split('\n');
-    if (lines.slice(from).some(reached)) break;
     await sleep(5);
   }
-  const finishedFirst = done;
-  await phone.unplug(run, attempt);
-  return { r: await call, finishedFirst };
+  await phone.afterCut(run, attempt, { cutSeen, mark, how });
+  return { r: await call, finishedFirst: !cutSeen };
 }
 
 /** Targets for `runs` cuts: mostly byte offsets in the whole operation, some at its steps. */

@@ -9,7 +9,7 @@ import { downloadFile, fileSource, readToFile, recoverPending, safeWrite } from 
 import { findAnkiDroid } from '../../../src/usb/ankidroid-finder.js';
 import type { DeviceTransport } from '../../../src/usb/transport.js';
 import type { MtpSession } from '../../../src/usb/mtp/session.js';
-import { withProgress } from './progress-transport.js';
+import { withProgress, type CutPoint } from './progress-transport.js';
 
 export type GuestOp = (args: Record<string, unknown>) => Promise<unknown>;
 
@@ -29,7 +29,7 @@ export function guestOps(watcher: HotplugWatcher): Record<string, GuestOp> {
   const s = (a: Record<string, unknown>, k: string): string => String(a[k] ?? '');
   /** The open phone, reporting PROGRESS/STEP lines when the request has { progress: tag, every? }. */
   const tracked = (a: Record<string, unknown>): DeviceTransport & { moved?: () => number } =>
-    a.progress ? withProgress(current(), String(a.progress), Number(a.every ?? 1 << 20)) : current();
+    a.progress ? withProgress(current(), String(a.progress), Number(a.every ?? 1 << 20), a.cut as CutPoint | undefined) : current();
   return {
     async exit() {
       await phone?.close().catch(() => undefined);

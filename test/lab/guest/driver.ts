@@ -21,6 +21,8 @@ watcher.on('phone', (ev) => {
     hasMtp: ev.identity.hasMtp, hasPtp: ev.identity.hasPtp, hasAdb: ev.identity.hasAdb,
     interfaces: ev.info.interfaces.map((i) => ({ class: i.class, subclass: i.subclass, protocol: i.protocol, name: i.name, endpoints: i.endpoints.length })) })}`);
 });
+// a device the watcher could not describe is otherwise invisible in the lab's output
+watcher.on('error', (e: Error) => console.log(`EVENT ${JSON.stringify({ type: 'watcher-error', message: e.message, at: Date.now() })}`));
 const status = await watcher.start();
 console.log(`READY ${JSON.stringify(status)}`);
 

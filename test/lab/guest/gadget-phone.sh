@@ -117,7 +117,25 @@ bind() {
   for i in $(seq 1 50); do echo "$udc" > $G/UDC 2>/dev/null && return 0; sleep 0.1; done
   echo "$udc" > $G/UDC
 }
-unbind() { if is_plugged; then echo "" > $G/UDC; fi; }
+
+# Android starts its MTP server afresh for every USB connection, and so does the lab phone.
+# umtprd (loop_on_disconnect) notices a disconnect only seconds later, then closes and reopens
+# FunctionFS — which unbinds the gadget again if it was plugged back in meanwhile (seen in the
+# lab: a mode switch or a quick re-plug that never enumerates, OpenSession never answered after a
+# cut). So every unplug restarts it at once, in the state it had (mode; a locked phone that was
+# unlocked stays so).
+restart_responder() {
+  [ -e $STATE/umtprd.pid ] || return 0
+  key=$(cat $STATE/umtprd.conf-key)
+  old=$(cat $STATE/umtprd.pid)
+  kill "$old" 2>/dev/null || true
+  for i in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$old" 2>/dev/null || true
+  rm -f $STATE/umtprd.pid
+  [ "$key" = unlocked ] && key="MTP|rw"
+  start_umtprd "${key%%|*}" "${key#*|}"
+}
+unbind() { if is_plugged; then echo "" > $G/UDC; restart_responder; fi; }
 
 case "${1:-}" in
 setup)
@@ -143,7 +161,10 @@ plug)
   [ -z "${2:-}" ] || { unbind; apply_mode "$2"; }
   bind
   ;;
-unplug) unbind ;;
+unplug)
+  # already unbound when the guest pulled it itself (the unplug tests' exact cut points)
+  if is_plugged; then unbind; else restart_responder; fi
+  ;;
 mode)
   was=0; is_plugged && was=1
   unbind

@@ -32,6 +32,7 @@ export interface GadgetPhone {
   setup(dir: string, opts?: GadgetSetup): Promise<void>;
   /** Binds the gadget to the UDC (after switching to `mode` when given). */
   plug(mode?: GadgetMode): Promise<void>;
+  /** Unbinds the gadget; its MTP responder starts afresh, as Android's does for every connection. */
   unplug(): Promise<void>;
   /** Switches the mode; a plugged phone leaves and arrives again, as a real one does. */
   setMode(mode: GadgetMode): Promise<void>;
