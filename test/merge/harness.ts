@@ -97,6 +97,14 @@ const USER = 'merge';
  */
 const FROZEN = { FIRST: 0.1, SECOND: 0.35, RESUME: 0.5 };
 
+/** Seconds from `now` to the next 12:00 local time (0 at noon itself). */
+export function secondsToNextNoon(now: Date): number {
+  const noon = new Date(now);
+  noon.setHours(12, 0, 0, 0);
+  if (noon.getTime() < now.getTime()) noon.setDate(noon.getDate() + 1);
+  return Math.round((noon.getTime() - now.getTime()) / 1000);
+}
+
 export class Oracle {
   /** How often continuePair found the two clients different after syncing (Anki's tie rules). */
   resyncs = 0;
@@ -112,10 +120,12 @@ export class Oracle {
    * The peer (both clients) and the sync server run on one fake clock (libfaketime, the same
    * timestamp file): `between` and freeze move it for all three at once, with no sleeping and
    * no skew between the clients and the server (whose col mod, in ms, decides whose collection
-   * config travels). It starts at the real time.
+   * config travels). It starts at the next local noon: Anki's day starts at 4:00 local time, and
+   * a run that crossed it (a CI run at 03:59) saw "today" change between a base and the edits
+   * made in its second (deck counters, relearning) and failed a same-second scenario.
    */
   static async start(root: string): Promise<Oracle> {
-    const peer = await AnkiPeer.start({ fakeClock: true });
+    const peer = await AnkiPeer.start({ fakeClock: true, clockOffset: secondsToNextNoon(new Date()) });
     let server: SyncServer | undefined;
     try {
       server = await startSyncServer({ users: [{ user: USER, password: 'pw' }], clockFile: peer.clockFile });

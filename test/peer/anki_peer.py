@@ -445,7 +445,8 @@ def op_suspend(col: Collection, op: dict[str, Any], rng: random.Random) -> None:
 # (LD_PRELOAD, no caching): Python and Anki's Rust core read their time through it, and the
 # offset in this control file moves their clock forward at once.
 CLOCK_FILE = os.environ.get("ANKIBRIDGE_PEER_CLOCK_FILE")
-clock_offset = 0.0
+# where the fake clock starts, ahead of the real time (AnkiPeer.start({ clockOffset }))
+clock_offset = float(os.environ.get("ANKIBRIDGE_PEER_CLOCK_OFFSET") or 0) if CLOCK_FILE else 0.0
 
 
 def op_advance_clock(col: Collection, op: dict[str, Any], rng: random.Random) -> None:

@@ -192,16 +192,20 @@ export class AnkiPeer implements AsyncDisposable {
    *   `advanceClock` jumps any distance at once (days: cards fall due, later mod times) instead
    *   of sleeping (real clock: at most 10 s). Costs some speed. Anki's sync server keeps the real
    *   time: a client more than 5 minutes ahead is refused by it, as with a real phone.
+   * @param opts.clockOffset (fake clock only) seconds the clock starts ahead of the real time.
    */
-  static async start(opts: { cwd?: string; fakeClock?: boolean } = {}): Promise<AnkiPeer> {
+  static async start(opts: { cwd?: string; fakeClock?: boolean; clockOffset?: number } = {}): Promise<AnkiPeer> {
     const py = peerPython();
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
     let clockDir: string | undefined;
     if (opts.fakeClock) {
       clockDir = mkdtempSync(path.join(tmpdir(), 'ankibridge-peer-clock-'));
       const clockFile = path.join(clockDir, 'offset');
-      writeFileSync(clockFile, '+0s\n');
+      const offset = opts.clockOffset ?? 0;
+      if (!(offset >= 0)) throw new Error('AnkiPeer.start: clockOffset must be 0 or more seconds');
+      writeFileSync(clockFile, `+${offset.toFixed(3)}s\n`);
       Object.assign(env, {
+        ANKIBRIDGE_PEER_CLOCK_OFFSET: String(offset),
         LD_PRELOAD: libfaketime(), FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1',
         FAKETIME_DONT_RESET: '1', ANKIBRIDGE_PEER_CLOCK_FILE: clockFile,
         // Only the wall clock (what Anki stamps) is faked. A faked monotonic clock makes tokio's
