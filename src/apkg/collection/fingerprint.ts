@@ -120,22 +120,28 @@ export function fingerprintCollection(db: CollectionDb): Fingerprint {
   hashRows(hash, 'noteTypes', objects.noteTypes.map((d) => [d]));
   hashRows(hash, 'tags', objects.tags.map((t) => [t]));
   hashRows(hash, 'config', objects.config.map(([k, v]) => [k, v]));
+  return { ...factsOf(db, col, objects, { notes, cards, revlog, graves }), digest: hash.digest('hex') };
+}
+
+/** The facts from the row counts the caller has (by hashing, or by count(*)) and the objects. */
+function factsOf(
+  db: CollectionDb,
+  col: ReturnType<typeof readCol>,
+  objects: ReturnType<typeof canonicalObjects>,
+  rows: Pick<FingerprintCounts, 'notes' | 'cards' | 'revlog' | 'graves'>,
+): FingerprintFacts {
   const newest = db.prepare('SELECT max(id) FROM revlog').pluck().get() as number | null;
   return {
     schema: col.ver,
     scm: col.scm,
     newestRevlogId: newest ?? null,
     counts: {
-      notes,
-      cards,
-      revlog,
-      graves,
+      ...rows,
       decks: objects.decks.length,
       deckConfigs: objects.deckConfigs.length,
       noteTypes: objects.noteTypes.length,
       tags: objects.tags.length,
     },
-    digest: hash.digest('hex'),
   };
 }
 
@@ -149,25 +155,13 @@ export type FingerprintFacts = Omit<Fingerprint, 'digest'>;
  * (sameFacts); equal facts still need the digest to tell.
  */
 export function fingerprintFacts(db: CollectionDb): FingerprintFacts {
-  const col = readCol(db);
   const count = (table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-  const objects = canonicalObjects(db);
-  const newest = db.prepare('SELECT max(id) FROM revlog').pluck().get() as number | null;
-  return {
-    schema: col.ver,
-    scm: col.scm,
-    newestRevlogId: newest ?? null,
-    counts: {
-      notes: count('notes'),
-      cards: count('cards'),
-      revlog: count('revlog'),
-      graves: db.prepare('SELECT count(*) FROM (SELECT DISTINCT type, oid FROM graves)').pluck().get() as number,
-      decks: objects.decks.length,
-      deckConfigs: objects.deckConfigs.length,
-      noteTypes: objects.noteTypes.length,
-      tags: objects.tags.length,
-    },
-  };
+  return factsOf(db, readCol(db), canonicalObjects(db), {
+    notes: count('notes'),
+    cards: count('cards'),
+    revlog: count('revlog'),
+    graves: db.prepare('SELECT count(*) FROM (SELECT DISTINCT type, oid FROM graves)').pluck().get() as number,
+  });
 }
 
 /** False when the facts alone prove two collections differ in content; true when only the digests can tell. */

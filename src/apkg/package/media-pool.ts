@@ -158,16 +158,7 @@ class WorkerRunner implements MediaRunner {
       const died = (e: unknown): void => {
         if (this.closed || this.failure !== undefined) return;
         this.failure = e;
-        this.failQueued(e);
-        for (const [id, p] of this.pending) {
-          p.reject(e);
-          this.pending.delete(id);
-        }
-        for (const [id, l] of this.lists) {
-          Atomics.store(l.counter, 0, l.length);
-          l.reject(e);
-          this.lists.delete(id);
-        }
+        this.failAll(e);
       };
       slot.worker.on('error', died);
       slot.worker.on('exit', (code) => died(new Error(`a media worker stopped (exit code ${code})`)));
@@ -238,7 +229,12 @@ class WorkerRunner implements MediaRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const e = new Error('the media runner was closed');
+    this.failAll(new Error('the media runner was closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Fails every job, queued or running; a list's counter is run out so its workers stop taking files. */
+  private failAll(e: unknown): void {
     this.failQueued(e);
     for (const [id, p] of this.pending) {
       p.reject(e);
@@ -249,7 +245,6 @@ class WorkerRunner implements MediaRunner {
       l.reject(e);
       this.lists.delete(id);
     }
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
 

@@ -12,13 +12,14 @@
  * hands collections in and out through the shared folder.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { usbSyncPlugin } from '../../../src/sync/usb-sync/daemon-plugin.js';
 import { defaultProbe, type PhoneTransport } from '../../../src/sync/usb-sync/phone-link.js';
 import type { DecisionView } from '../../../src/sync/usb-sync/decision.js';
 import { HotplugWatcher } from '../../../src/usb/hotplug-watcher.js';
+import { serveRequests } from '../../lab/guest/serve-requests.js';
 
 const xchg = process.env.LAB_XCHG;
 if (!xchg) throw new Error('LAB_XCHG is not set');
@@ -247,41 +248,5 @@ const ops: Record<string, Op> = {
   },
 };
 
-const timer = setInterval(() => {
-  let names: string[];
-  try {
-    names = readdirSync(rpcDir).filter((n) => n.endsWith('.req.json'));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const id = name.slice(0, -'.req.json'.length);
-    const claimed = path.join(rpcDir, `${id}.taken`);
-    try {
-      renameSync(path.join(rpcDir, name), claimed);
-    } catch {
-      continue;
-    }
-    const req = JSON.parse(readFileSync(claimed, 'utf8')) as { op: string; args: Record<string, unknown> };
-    const t0 = performance.now();
-    void (async () => {
-      let res: unknown;
-      try {
-        const fn = ops[req.op];
-        if (!fn) throw new Error(`unknown op ${req.op}`);
-        res = { ok: true, value: await fn(req.args ?? {}), ms: performance.now() - t0 };
-      } catch (e) {
-        const err = e as Error & { code?: string; details?: unknown; hint?: string };
-        res = { ok: false, error: { name: err.name, code: err.code ?? null, message: err.message, hint: err.hint ?? null, details: err.details ?? null }, ms: performance.now() - t0 };
-      }
-      writeFileSync(path.join(rpcDir, `${id}.res.tmp`), JSON.stringify(res));
-      renameSync(path.join(rpcDir, `${id}.res.tmp`), path.join(rpcDir, `${id}.res.json`));
-      if (req.op === 'exit') {
-        clearInterval(timer);
-        await room.stop();
-        setTimeout(() => process.exit(0), 50);
-      }
-    })();
-  }
-}, 20);
+serveRequests(rpcDir, ops, { everyMs: 20, onExit: () => room.stop() });
 void current;

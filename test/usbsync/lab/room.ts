@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../lab/harness/lab.js';
 import { startDriver, type Driver } from '../../lab/harness/driver.js';
+import type { TxnResult } from '../../../src/sync/usb-sync/transactions.js';
 
 export interface RoomDecision {
   type: 'decision';
@@ -30,16 +31,8 @@ export interface RoomTiming {
 
 type AnyEvent = { type: string; [k: string]: unknown };
 
-export interface JobResult {
-  txnId: string;
-  kind: string;
-  state: string;
-  message: string;
-  backups: string[];
-  phonePath?: string;
-  lost: string | null;
-  ms: number;
-}
+/** A transaction's result as the guest returns it, with the time the job took. */
+export type JobResult = TxnResult & { ms: number };
 
 export interface Room {
   readonly driver: Driver;
